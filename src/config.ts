@@ -1,0 +1,120 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Thrown when the environment does not describe a usable configuration; `message` names each bad variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const hostPort = z
+  .string()
+  .regex(/^[^\s:/]+:\d{1,5}$/, 'expected host:port, for example localhost:7233');
+const port = z.coerce.number().int().min(1, 'expected a port number 1-65535').max(65535, 'expected a port number 1-65535');
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const optionalText = z.string().min(1).optional();
+
+/**
+ * Every setting the product reads from the environment. Defaults give the embedded setup:
+ * a Temporal dev server on localhost, a SQLite file and a local outbox under `.data/`.
+ */
+const EnvSchema = z.object({
+  TEMPORAL_ADDRESS: hostPort.optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('retention'),
+  TEMPORAL_API_KEY: optionalText,
+  TEMPORAL_TLS: flag.optional(),
+  TEMPORAL_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+  TEMPORAL_CLI_PATH: optionalText,
+  DATA_DIR: z.string().min(1).default('.data'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'expected sqlite:<file> or postgres://user:pass@host:port/db')
+    .optional(),
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'expected smtp://user:pass@host:port or smtps://...').optional(),
+  SMTP_FROM: z.string().min(3).default('Retention Orchestrator <hello@retention.local>'),
+  SMTP_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(5),
+  SMTP_RATE_PER_SECOND: z.coerce.number().int().min(1).default(50),
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'expected an account SID: AC followed by 32 hex digits').optional(),
+  TWILIO_AUTH_TOKEN: optionalText,
+  TWILIO_FROM_NUMBER: z.string().regex(/^\+[1-9]\d{6,14}$/, 'expected an E.164 number such as +15005550006').optional(),
+  TWILIO_MESSAGING_SERVICE_SID: z.string().regex(/^MG[0-9a-fA-F]{32}$/, 'expected MG followed by 32 hex digits').optional(),
+  HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  HTTP_PORT: port.default(3000),
+  PUBLIC_BASE_URL: z.url({ message: 'expected an absolute URL such as https://retention.example.com' }).optional(),
+});
+
+export type Env = Record<string, string | undefined>;
+
+function describeIssues(error: z.ZodError, env: Env): string {
+  return error.issues
+    .map((issue) => {
+      const variable = String(issue.path[0] ?? '(environment)');
+      const got = env[variable];
+      return `  ${variable}: ${issue.message}${got === undefined ? ' (not set)' : ` (got ${JSON.stringify(got)})`}`;
+    })
+    .join('\n');
+}
+
+export function loadConfig(env: Env = process.env) {
+  // An empty variable means "not set", as in most shells' `VAR= cmd`.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(`Invalid configuration:\n${describeIssues(parsed.error, env)}`);
+  }
+  const e = parsed.data;
+  if (Boolean(e.TWILIO_ACCOUNT_SID) !== Boolean(e.TWILIO_AUTH_TOKEN)) {
+    throw new ConfigError('Invalid configuration:\n  TWILIO_AUTH_TOKEN: TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set together');
+  }
+  if (e.TWILIO_ACCOUNT_SID && !e.TWILIO_FROM_NUMBER && !e.TWILIO_MESSAGING_SERVICE_SID) {
+    throw new ConfigError(
+      'Invalid configuration:\n  TWILIO_FROM_NUMBER: set TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID when Twilio is configured',
+    );
+  }
+  const dataDir = path.resolve(e.DATA_DIR);
+  const embedded = e.TEMPORAL_ADDRESS === undefined;
+  return {
+    temporal: {
+      /** True when no cluster is configured: the project runs its own dev server. */
+      embedded,
+      address: e.TEMPORAL_ADDRESS ?? `localhost:${e.TEMPORAL_PORT}`,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      apiKey: e.TEMPORAL_API_KEY,
+      tls: e.TEMPORAL_TLS ?? Boolean(e.TEMPORAL_API_KEY),
+      devServer: {
+        port: e.TEMPORAL_PORT,
+        uiPort: e.TEMPORAL_UI_PORT,
+        cliPath: e.TEMPORAL_CLI_PATH,
+        dbFile: path.join(dataDir, 'temporal.sqlite'),
+      },
+    },
+    dataDir,
+    database: { url: e.DATABASE_URL ?? `sqlite:${path.join(dataDir, 'retention.sqlite')}` },
+    email: {
+      smtpUrl: e.SMTP_URL,
+      from: e.SMTP_FROM,
+      poolSize: e.SMTP_POOL_SIZE,
+      ratePerSecond: e.SMTP_RATE_PER_SECOND,
+      outboxDir: path.join(dataDir, 'outbox'),
+    },
+    sms: e.TWILIO_ACCOUNT_SID
+      ? {
+          accountSid: e.TWILIO_ACCOUNT_SID,
+          authToken: e.TWILIO_AUTH_TOKEN as string,
+          fromNumber: e.TWILIO_FROM_NUMBER,
+          messagingServiceSid: e.TWILIO_MESSAGING_SERVICE_SID,
+        }
+      : undefined,
+    http: {
+      host: e.HTTP_HOST,
+      port: e.HTTP_PORT,
+      publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://${e.HTTP_HOST}:${e.HTTP_PORT}`,
+    },
+  };
+}
+
+export type AppConfig = ReturnType<typeof loadConfig>;

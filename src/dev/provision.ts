@@ -1,0 +1,18 @@
+import { runMain } from '../cli-errors';
+import { loadConfig } from '../config';
+import { describeCli, resolveTemporalCli } from './temporal-cli';
+import { describeTestServer, resolveTestServer } from './test-server';
+
+/**
+ * `npm run provision`: makes sure a Temporal CLI (dev server) and the time-skipping test server are available,
+ * building or fetching them into `.temporal/` when needed, and says which ones will be used.
+ */
+runMain(async () => {
+  const quiet = process.argv.includes('--quiet');
+  const log = (line: string) => console.log(`provision: ${line}`);
+  const config = loadConfig();
+  const cli = await resolveTemporalCli({ cliPath: config.temporal.devServer.cliPath, log });
+  const testServer = await resolveTestServer(quiet ? () => undefined : log);
+  log(describeCli(cli));
+  log(describeTestServer(testServer));
+});

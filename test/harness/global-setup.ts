@@ -1,0 +1,42 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { startDevServer } from '../../src/dev/dev-server';
+import { resolveTestServer } from '../../src/dev/test-server';
+import { workflowsPath } from '../../src/workers/worker';
+import { HARNESS_ENV } from './env';
+
+/**
+ * Once per jest run: one real dev server (in memory, project search attributes registered), the time-skipping
+ * server's launcher, and one workflow bundle. Test workers find them through environment variables.
+ */
+export default async function globalSetup(): Promise<void> {
+  const started = Date.now();
+  const [server, testServer, bundle] = await Promise.all([
+    startDevServer({ namespace: 'default', cliPath: process.env.TEMPORAL_CLI_PATH }),
+    resolveTestServer(),
+    bundleWorkflowCode({ workflowsPath, logger: quietLogger }),
+  ]);
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'retention-tests-'));
+  const bundlePath = path.join(dir, 'workflow-bundle.js');
+  await writeFile(bundlePath, bundle.code);
+
+  (globalThis as { __devServer?: typeof server }).__devServer = server;
+  process.env[HARNESS_ENV.devServerAddress] = server.address;
+  process.env[HARNESS_ENV.workflowBundle] = bundlePath;
+  if (testServer.source === 'java classpath') process.env[HARNESS_ENV.testServerPath] = testServer.path;
+  console.log(
+    `\nharness: dev server ${server.address} (${server.cli.source}), time-skipping server: ${testServer.source}, ` +
+      `bundle ${(bundle.code.length / 1e6).toFixed(1)} MB, ready in ${Date.now() - started} ms`,
+  );
+}
+
+const quietLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string) => console.warn(message),
+  error: (message: string) => console.error(message),
+};
