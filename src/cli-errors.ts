@@ -9,7 +9,7 @@ export class UserFacingError extends Error {
 /** Runs an entry point; known errors end as a clear message and exit code 1, anything else keeps its stack. */
 export function runMain(main: () => Promise<void>): void {
   main().catch((err: unknown) => {
-    if (err instanceof Error && (err.name === 'UserFacingError' || err.name === 'ConfigError')) {
+    if (err instanceof UserFacingError || (err instanceof Error && err.name === 'ConfigError')) {
       console.error(`error: ${err.message}`);
     } else {
       console.error('error: unexpected failure; details follow');

@@ -29,6 +29,9 @@ const EnvSchema = z.object({
   TEMPORAL_UI_PORT: port.default(8233),
   TEMPORAL_CLI_PATH: optionalText,
   DATA_DIR: z.string().min(1).default('.data'),
+  CAMPAIGNS_DIR: z.string().min(1).default('campaigns'),
+  ESCALATION_WEBHOOK_URL: z.url({ message: 'expected an absolute URL for the support escalation webhook' }).optional(),
+  LINK_SIGNING_SECRET: z.string().min(16, 'expected at least 16 characters').default('dev-only-link-signing-secret-change-me'),
   DATABASE_URL: z
     .string()
     .regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'expected sqlite:<file> or postgres://user:pass@host:port/db')
@@ -93,6 +96,9 @@ export function loadConfig(env: Env = process.env) {
       },
     },
     dataDir,
+    campaignsDir: path.resolve(e.CAMPAIGNS_DIR),
+    escalationWebhookUrl: e.ESCALATION_WEBHOOK_URL,
+    linkSigningSecret: e.LINK_SIGNING_SECRET,
     database: { url: e.DATABASE_URL ?? `sqlite:${path.join(dataDir, 'retention.sqlite')}` },
     email: {
       smtpUrl: e.SMTP_URL,

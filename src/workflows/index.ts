@@ -1,1 +1,5 @@
 export { sampleWorkflow } from './sample';
+export { onboardingWorkflow } from './onboarding';
+export { nurtureWorkflow } from './nurture';
+export { complaintWorkflow } from './complaint';
+export { winbackWorkflow } from './winback';

@@ -1,0 +1,59 @@
+import type { CampaignDefinitionInput, Stage } from './campaign-definition';
+
+export type Channel = 'email' | 'sms';
+
+export type JourneyOutcome =
+  | 'in-progress'
+  | 'converted'
+  | 'completed'
+  | 'unsubscribed'
+  | 'lapsed'
+  | 'resolved'
+  | 'won-back'
+  | 'churned';
+
+/** What a stage workflow is started with. `definition` is the campaign as written; the workflow validates it again. */
+export interface JourneyInput {
+  customerId: string;
+  definition: CampaignDefinitionInput;
+  /** Complaint ticket, for the complaint stage. */
+  ticket?: { id: string; subject?: string };
+  /** State carried over by continue-as-new (nurture). */
+  carried?: CarriedState;
+}
+
+export interface CarriedState {
+  messagesSent: number;
+  points: number;
+  tier: string;
+  totalSpend: number;
+  lastActivityAt: number;
+  nextTouchAt: number;
+  nextAnniversaryAt: number;
+  muted: boolean;
+  generation: number;
+}
+
+export interface JourneyState {
+  stage: Stage;
+  customerId: string;
+  campaignId: string;
+  campaignVersion: number;
+  variant: string;
+  holdout: boolean;
+  currentStep: string;
+  /** Epoch ms of the next timer this journey waits for, if any. */
+  nextActionAt?: number;
+  messagesSent: number;
+  messagesSkipped: number;
+  outcome: JourneyOutcome;
+  muted: boolean;
+  /** Stage-specific figures (loyalty points, SLA deadlines, CSAT rating, churn reason, ...). */
+  details: Record<string, string | number | boolean | undefined>;
+}
+
+export interface JourneyResult {
+  outcome: JourneyOutcome;
+  messagesSent: number;
+  details: JourneyState['details'];
+}

@@ -1,0 +1,91 @@
+import { setHandler } from '@temporalio/workflow';
+import type { JourneyInput, JourneyResult } from '../shared/journey-types';
+import { supportUpdateSignal, type SupportUpdate } from '../shared/messages';
+import { activities, Journey } from './journey';
+
+/**
+ * Complaint resolution: acknowledge at once, keep the SLA timers (shorter for core customers) and escalate when
+ * one lapses, relay support updates, and after resolution ask for CSAT; a low rating triggers a recovery offer.
+ */
+export async function complaintWorkflow(input: JourneyInput): Promise<JourneyResult> {
+  const journey = await Journey.begin(input, 'complaint');
+  const def = journey.definition;
+  const ticket = input.ticket ?? { id: journey.workflowId };
+  const openedAt = Date.now();
+  const core = def.coreTiers.includes(journey.customer.tier);
+  const sla = core ? def.coreSla : def.sla;
+  const details = journey.state.details;
+  details.ticketId = ticket.id;
+  details.coreCustomer = core;
+  details.firstResponseDueAt = openedAt + sla.firstResponse;
+  details.resolutionDueAt = openedAt + sla.resolution;
+
+  const updates: SupportUpdate[] = [];
+  let firstResponseAt: number | undefined;
+  let resolvedAt: number | undefined;
+  setHandler(supportUpdateSignal, (update) => {
+    updates.push(update);
+    firstResponseAt ??= Date.now();
+    if (update.type === 'resolved') resolvedAt ??= Date.now();
+  });
+
+  const t = def.templates;
+  const step = (id: string, template: string) => ({ id, template, channel: 'preferred' as const, fallback: true });
+  await journey.send(step('acknowledge', t.acknowledge), { ticket: { ...ticket, status: 'open' } });
+
+  const escalated = { 'first-response-sla': false, 'resolution-sla': false };
+  const escalate = async (reason: keyof typeof escalated, deadline: number) => {
+    escalated[reason] = true;
+    details.escalations = Object.values(escalated).filter(Boolean).length;
+    await activities.escalate({ workflowId: journey.workflowId, customerId: journey.customer.id, ticketId: ticket.id, reason, deadline });
+    await journey.record('escalated', { reason });
+    await journey.send(step(`escalated-${reason}`, t.escalated), { ticket: { ...ticket, status: 'escalated' } });
+  };
+
+  let relayed = 0;
+  while (resolvedAt === undefined) {
+    journey.setStep(firstResponseAt === undefined ? 'awaiting-first-response' : 'awaiting-resolution');
+    const deadlines = [
+      !escalated['first-response-sla'] && firstResponseAt === undefined ? (details.firstResponseDueAt as number) : Infinity,
+      !escalated['resolution-sla'] ? (details.resolutionDueAt as number) : Infinity,
+    ];
+    const next = Math.min(...deadlines);
+    const woke = await journey.waitUntil(next, () => updates.length > relayed);
+    if (!woke) {
+      if (next === deadlines[0]) await escalate('first-response-sla', next);
+      else await escalate('resolution-sla', next);
+      continue;
+    }
+    while (updates.length > relayed) {
+      const update = updates[relayed++] as SupportUpdate;
+      if (update.type === 'first-response' && relayed === 1) {
+        await journey.record('first_response', { value: (firstResponseAt as number) - openedAt });
+      }
+      if (update.type !== 'resolved') {
+        await journey.send(step(`update-${relayed}`, t.update), { ticket: { ...ticket, status: 'in-progress', note: update.note } });
+      }
+    }
+  }
+
+  details.timeToFirstResponseMs = (firstResponseAt as number) - openedAt;
+  details.timeToResolutionMs = resolvedAt - openedAt;
+  journey.setStep('resolved');
+  await journey.record('resolved', { value: resolvedAt - openedAt, data: { timeToFirstResponseMs: details.timeToFirstResponseMs } });
+  await journey.send(step('resolved', t.resolved), { ticket: { ...ticket, status: 'resolved' } });
+
+  await journey.send(step('csat-survey', t.survey), { ticket: { ...ticket, status: 'resolved' }, survey: 'csat' });
+  const answer = await journey.awaitSurvey('csat', def.csat.timeout);
+  if (!answer) {
+    await journey.record('csat_timeout');
+  } else {
+    details.csat = answer.rating;
+    await journey.record('csat', { value: answer.rating, data: answer.comment ? { comment: answer.comment } : undefined });
+    if (answer.rating <= def.csat.lowRatingAtMost) {
+      const offer = journey.offer(def.recoveryOffer.discountPercent, def.recoveryOffer.validFor, Date.now());
+      details.recoveryOfferCode = offer.code;
+      await journey.send(step('recovery', t.recovery), { ticket: { ...ticket, status: 'resolved' }, offer });
+      await journey.record('recovery', { value: answer.rating, data: { offerCode: offer.code } });
+    }
+  }
+  return journey.finish('resolved');
+}

@@ -1,0 +1,26 @@
+import type { JourneyInput, JourneyResult } from '../shared/journey-types';
+import { Journey } from './journey';
+
+/**
+ * Onboarding, from signup: welcome now, then tips spaced by the definition. Activation ends it early as
+ * converted; either way the customer is handed to nurture, so nobody is left in no stage.
+ */
+export async function onboardingWorkflow(input: JourneyInput): Promise<JourneyResult> {
+  const journey = await Journey.begin(input, 'onboarding');
+  const { steps, finalWait } = journey.definition;
+  const exited = () => journey.activated || journey.stopRequested;
+
+  for (const step of steps) {
+    if (await journey.waitFor(step.after, exited)) break;
+    await journey.send(step);
+  }
+  await journey.waitFor(finalWait, exited);
+
+  if (journey.stopRequested && !journey.activated) {
+    await journey.handOff('nurture', 'unsubscribed during onboarding');
+    return journey.finish('unsubscribed');
+  }
+  const outcome = journey.activated ? 'converted' : 'completed';
+  await journey.handOff('nurture', `onboarding ${outcome}`);
+  return journey.finish(outcome);
+}

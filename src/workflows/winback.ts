@@ -1,0 +1,35 @@
+import type { JourneyInput, JourneyResult } from '../shared/journey-types';
+import { Journey } from './journey';
+
+/**
+ * Lapsed win-back: "we miss you", an offer with a code and an expiry, a last chance. A purchase at any point
+ * wins the customer back (and returns them to nurture); otherwise they churn, after a one-question survey.
+ */
+export async function winbackWorkflow(input: JourneyInput): Promise<JourneyResult> {
+  const journey = await Journey.begin(input, 'winback');
+  const def = journey.definition;
+  const purchased = () => journey.purchases.length > 0 || journey.stopRequested;
+  const offer = journey.offer(def.offer.discountPercent, def.offer.validFor, Date.now());
+  journey.state.details.offerCode = offer.code;
+  journey.state.details.offerExpiresAt = offer.expiresAt;
+
+  for (const step of def.steps) {
+    if (await journey.waitFor(step.after, purchased)) break;
+    await journey.send(step, step.includeOffer ? { offer } : {});
+  }
+  await journey.waitFor(def.finalWait, purchased);
+
+  const purchase = journey.purchases[0];
+  if (purchase) {
+    journey.state.details.wonBackWithAmount = purchase.amount;
+    await journey.handOff('nurture', 'won back');
+    return journey.finish('won-back', { value: purchase.amount });
+  }
+  if (journey.stopRequested) return journey.finish('unsubscribed');
+
+  await journey.send({ id: 'churn-survey', template: def.churnSurvey.template, channel: 'preferred', fallback: true }, { survey: 'churn-reason' });
+  const answer = await journey.awaitSurvey('churn-reason', def.churnSurvey.timeout);
+  const reason = answer?.reason ?? 'no-answer';
+  journey.state.details.churnReason = reason;
+  return journey.finish('churned', { reason });
+}

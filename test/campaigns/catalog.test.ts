@@ -1,0 +1,36 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { campaignFor, loadCatalog, parseDefinition } from '../../src/campaigns/catalog';
+import { STAGES } from '../../src/shared/campaign-definition';
+
+describe('campaign catalog', () => {
+  it('loads and validates every shipped definition, one default per stage', async () => {
+    const catalog = await loadCatalog(path.resolve('campaigns'));
+    for (const stage of STAGES) expect(campaignFor(catalog, stage).definition.stage).toBe(stage);
+    const onboarding = campaignFor(catalog, 'onboarding').definition;
+    expect(onboarding.stage === 'onboarding' && onboarding.steps[1]?.after).toBe(24 * 3_600_000);
+  });
+
+  it('refuses an invalid definition with the file and the path of each bad field', () => {
+    const bad = {
+      id: 'x',
+      version: 1,
+      stage: 'winback',
+      inactiveDays: 30,
+      steps: [{ id: 'a', template: 'winback/a', after: 'next tuesday' }],
+      offer: { discountPercent: 150, validFor: '7 days' },
+      finalWait: '2 days',
+      churnSurvey: { template: 'nope', timeout: '1 day' },
+    };
+    expect(() => parseDefinition(bad, 'campaigns/bad.json')).toThrow(
+      /campaigns\/bad\.json: steps\.0\.after: expected a duration[\s\S]*offer\.discountPercent[\s\S]*churnSurvey\.template: expected a template id/,
+    );
+  });
+
+  it('refuses a folder with a file that is not JSON, naming it', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'campaigns-'));
+    await writeFile(path.join(dir, 'nurture.json'), '{ not json');
+    await expect(loadCatalog(dir)).rejects.toThrow(/nurture\.json: not valid JSON/);
+  });
+});
