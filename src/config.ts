@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { parseDuration } from './shared/duration';
 
 /** Thrown when the environment does not describe a usable configuration; `message` names each bad variable. */
 export class ConfigError extends Error {
@@ -31,6 +32,10 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().min(1).default('.data'),
   CAMPAIGNS_DIR: z.string().min(1).default('campaigns'),
   ESCALATION_WEBHOOK_URL: z.url({ message: 'expected an absolute URL for the support escalation webhook' }).optional(),
+  BRAND_NAME: z.string().min(1).default('Retention Orchestrator'),
+  FREQUENCY_CAP_EMAIL: z.coerce.number().int().min(1, 'expected at least 1 message').default(5),
+  FREQUENCY_CAP_SMS: z.coerce.number().int().min(1, 'expected at least 1 message').default(3),
+  FREQUENCY_CAP_WINDOW: z.string().refine((v) => parseDuration(v) !== undefined, 'expected a duration such as "7 days" or "P7D"').default('7 days'),
   LINK_SIGNING_SECRET: z.string().min(16, 'expected at least 16 characters').default('dev-only-link-signing-secret-change-me'),
   DATABASE_URL: z
     .string()
@@ -99,6 +104,11 @@ export function loadConfig(env: Env = process.env) {
     campaignsDir: path.resolve(e.CAMPAIGNS_DIR),
     escalationWebhookUrl: e.ESCALATION_WEBHOOK_URL,
     linkSigningSecret: e.LINK_SIGNING_SECRET,
+    brandName: e.BRAND_NAME,
+    frequencyCap: {
+      email: { max: e.FREQUENCY_CAP_EMAIL, windowMs: parseDuration(e.FREQUENCY_CAP_WINDOW) as number },
+      sms: { max: e.FREQUENCY_CAP_SMS, windowMs: parseDuration(e.FREQUENCY_CAP_WINDOW) as number },
+    },
     database: { url: e.DATABASE_URL ?? `sqlite:${path.join(dataDir, 'retention.sqlite')}` },
     email: {
       smtpUrl: e.SMTP_URL,

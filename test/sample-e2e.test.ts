@@ -1,5 +1,5 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createActivities } from '../src/activities';
+import { sampleActivities } from '../src/activities';
 import { UserFacingError } from '../src/cli-errors';
 import { activateSample, sampleState, startSample } from '../src/triggers/sample';
 import { createTestWorker, devServerEnv, uniqueTaskQueue } from './harness';
@@ -16,7 +16,7 @@ describe('sample workflow end to end on the real dev server', () => {
   it('is started by the trigger, steered by a signal, completes, and is findable by search attributes', async () => {
     const taskQueue = uniqueTaskQueue();
     const customerId = `e2e-${Date.now()}`;
-    const worker = await createTestWorker(env.nativeConnection, taskQueue, createActivities());
+    const worker = await createTestWorker(env.nativeConnection, taskQueue, sampleActivities);
     await worker.runUntil(async () => {
       const handle = await startSample(env.client, taskQueue, { customerId, name: 'Lin', activationWindow: '1 minute' });
       expect(handle.workflowId).toBe(`sample-${customerId}`);

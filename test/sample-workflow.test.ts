@@ -1,5 +1,5 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createActivities } from '../src/activities';
+import { sampleActivities } from '../src/activities';
 import { activatedSignal, sampleStateQuery } from '../src/shared/sample-messages';
 import { createTestWorker, timeSkippingEnv, uniqueTaskQueue } from './harness';
 
@@ -18,7 +18,7 @@ describe('sampleWorkflow with time skipping', () => {
 
   it('waits the full three days as written, then times out', async () => {
     const taskQueue = uniqueTaskQueue();
-    const worker = await createTestWorker(env.nativeConnection, taskQueue, createActivities());
+    const worker = await createTestWorker(env.nativeConnection, taskQueue, sampleActivities);
     const startedAt = await env.currentTimeMs();
     const realStart = Date.now();
     const result = await worker.runUntil(
@@ -36,7 +36,7 @@ describe('sampleWorkflow with time skipping', () => {
 
   it('ends as activated when the signal arrives on day two', async () => {
     const taskQueue = uniqueTaskQueue();
-    const worker = await createTestWorker(env.nativeConnection, taskQueue, createActivities());
+    const worker = await createTestWorker(env.nativeConnection, taskQueue, sampleActivities);
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.start('sampleWorkflow', {
         taskQueue,

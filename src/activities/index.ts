@@ -1,10 +1,16 @@
-/** Builds the activities the worker registers; dependencies (store, transports) come in through the arguments. */
-export function createActivities() {
-  return {
-    async composeGreeting(name: string): Promise<string> {
-      return `Welcome aboard, ${name}!`;
-    },
-  };
+import { journeyActivities, type JourneyDeps } from './journey';
+
+/** The foundation sample's activity: no dependencies. */
+export const sampleActivities = {
+  async composeGreeting(name: string): Promise<string> {
+    return `Welcome aboard, ${name}!`;
+  },
+};
+
+/** Every activity the worker registers; side effects reach the outside world only through `deps`. */
+export function createActivities(deps: JourneyDeps) {
+  return { ...sampleActivities, ...journeyActivities(deps) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+export type { JourneyDeps } from './journey';

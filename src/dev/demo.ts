@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Connection } from '@temporalio/client';
+import { openActivityDeps } from '../activities/deps';
 import { runMain } from '../cli-errors';
 import { loadConfig } from '../config';
 import { activateSample, startSample } from '../triggers/sample';
@@ -35,8 +36,9 @@ runMain(async () => {
   const uiUrl = server?.uiUrl ?? (t.embedded ? `http://localhost:${t.devServer.uiPort}` : undefined);
 
   const workerConnection = await connectWorker(t);
-  const worker = await createWorker({ connection: workerConnection, namespace: t.namespace, taskQueue: t.taskQueue });
   const client = await connectClient(t);
+  const { deps, close } = await openActivityDeps(config, client);
+  const worker = await createWorker({ connection: workerConnection, namespace: t.namespace, taskQueue: t.taskQueue, deps });
   const run = randomBytes(3).toString('hex');
   const customers = [
     { customerId: `demo-${run}-ada`, name: 'Ada', activate: true },
@@ -61,6 +63,7 @@ runMain(async () => {
     console.log(`\nTemporal Web UI: ${uiUrl}/namespaces/${t.namespace}/workflows`);
     console.log(`  filter: LifecycleStage="sample" AND CustomerId STARTS_WITH "demo-${run}"`);
   }
+  await close();
   await client.connection.close();
   await workerConnection.close();
 

@@ -1,6 +1,7 @@
+import { openActivityDeps } from '../activities/deps';
 import { runMain } from '../cli-errors';
 import { loadConfig } from '../config';
-import { connectWorker } from '../shared/temporal-connection';
+import { connectClient, connectWorker } from '../shared/temporal-connection';
 import { createWorker } from './worker';
 
 /**
@@ -10,11 +11,15 @@ import { createWorker } from './worker';
 runMain(async () => {
   const config = loadConfig();
   const connection = await connectWorker(config.temporal);
-  const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue });
+  const client = await connectClient(config.temporal);
+  const { deps, close } = await openActivityDeps(config, client);
+  const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, deps });
   console.log(`worker polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address} (Ctrl-C to stop)`);
   try {
     await worker.run();
   } finally {
+    await close();
+    await client.connection.close();
     await connection.close();
   }
   console.log('worker stopped cleanly');

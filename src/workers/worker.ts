@@ -1,10 +1,11 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities } from '../activities';
+import { createActivities, type JourneyDeps } from '../activities';
 
 export interface WorkerSetup {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
+  deps: JourneyDeps;
   /** Pre-built bundle (tests, production images); without it the worker bundles `src/workflows` at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -18,6 +19,6 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
     namespace: setup.namespace,
     taskQueue: setup.taskQueue,
     ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath }),
-    activities: createActivities(),
+    activities: createActivities(setup.deps),
   });
 }

@@ -10,8 +10,10 @@ export async function onboardingWorkflow(input: JourneyInput): Promise<JourneyRe
   const { steps, finalWait } = journey.definition;
   const exited = () => journey.activated || journey.stopRequested;
 
-  for (const step of steps) {
-    if (await journey.waitFor(step.after, exited)) break;
+  for (const [index, step] of steps.entries()) {
+    // The welcome goes out even if activation raced ahead of it; later tips stop at activation.
+    const stop = index === 0 ? () => journey.stopRequested : exited;
+    if (await journey.waitFor(step.after, stop)) break;
     await journey.send(step);
   }
   await journey.waitFor(finalWait, exited);

@@ -1,0 +1,58 @@
+import type { Client } from '@temporalio/client';
+import { loadCatalog } from '../campaigns/catalog';
+import { UserFacingError } from '../cli-errors';
+import type { AppConfig } from '../config';
+import { createEmailTransport, type EmailTransportOptions } from '../delivery/email';
+import { createSmsTransport, type SmsTransportOptions } from '../delivery/sms';
+import { checkTemplates, createTemplateRenderer, formatProblem } from '../delivery/templates';
+import { createStore } from '../store';
+import type { JourneyDeps } from './journey';
+
+export interface DepsOverrides {
+  email?: EmailTransportOptions;
+  smsHttpClient?: SmsTransportOptions['httpClient'];
+  templatesDir?: string;
+}
+
+/**
+ * Opens everything the activities talk to, from the configuration: the store (migrated), the transports, the
+ * checked templates and the campaign catalog. A broken template or campaign stops the worker before it polls.
+ */
+export async function openActivityDeps(
+  config: AppConfig,
+  client: Client,
+  overrides: DepsOverrides = {},
+): Promise<{ deps: JourneyDeps; close(): Promise<void> }> {
+  const renderer = createTemplateRenderer({ root: overrides.templatesDir });
+  const problems = await checkTemplates(renderer.root);
+  if (problems.length > 0) {
+    throw new UserFacingError(`templates have problems (npm run templates:check):\n${problems.map(formatProblem).join('\n')}`);
+  }
+  const catalog = await loadCatalog(config.campaignsDir);
+  const store = await createStore(config.database.url);
+  await store.migrate();
+  const email = createEmailTransport(config.email, overrides.email);
+  const sms = createSmsTransport(config.sms, {
+    outboxDir: config.email.outboxDir,
+    statusCallbackUrl: new URL('webhooks/twilio/status', `${config.http.publicBaseUrl}/`).toString(),
+    httpClient: overrides.smsHttpClient,
+  });
+  const deps: JourneyDeps = {
+    store,
+    email,
+    sms,
+    renderer,
+    links: { publicBaseUrl: config.http.publicBaseUrl, secret: config.linkSigningSecret },
+    brandName: config.brandName,
+    frequencyCap: config.frequencyCap,
+    temporal: { client, taskQueue: config.temporal.taskQueue, catalog },
+    escalationWebhookUrl: config.escalationWebhookUrl,
+  };
+  return {
+    deps,
+    async close() {
+      email.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,164 @@
+import type { Selectable, Updateable } from 'kysely';
+import type { Connection } from './connect';
+import type { CustomersTable } from './schema';
+import { CustomerInputSchema, StoreNotFoundError, type Channel, type CustomerInput, type CustomerProfile } from './types';
+
+type CustomerRow = Selectable<CustomersTable>;
+
+function toProfile(row: CustomerRow): CustomerProfile {
+  return {
+    id: row.id,
+    name: row.name,
+    email: row.email,
+    phone: row.phone,
+    timezone: row.timezone,
+    locale: row.locale,
+    tier: row.tier,
+    points: row.points,
+    totalSpend: row.total_spend,
+    preferredChannel: row.preferred_channel as Channel,
+    consentEmail: row.consent_email === 1,
+    consentSms: row.consent_sms === 1,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+    lastActivityAt: new Date(row.last_activity_at),
+  };
+}
+
+function found(row: CustomerRow | undefined, id: string): CustomerProfile {
+  if (!row) throw new StoreNotFoundError(`unknown customer ${JSON.stringify(id)}`);
+  return toProfile(row);
+}
+
+/** Input field -> column. On update only the fields present in the input are written: omitted ones keep their value. */
+const columnOf = {
+  name: 'name',
+  email: 'email',
+  phone: 'phone',
+  timezone: 'timezone',
+  locale: 'locale',
+  tier: 'tier',
+  points: 'points',
+  totalSpend: 'total_spend',
+  preferredChannel: 'preferred_channel',
+  consentEmail: 'consent_email',
+  consentSms: 'consent_sms',
+  lastActivityAt: 'last_activity_at',
+} as const satisfies Partial<Record<keyof CustomerInput, keyof CustomersTable>>;
+
+export function customerQueries({ db }: Connection) {
+  return {
+    /** Validates `input` (throws a ZodError naming each bad field), inserts or updates, returns the stored profile. */
+    async upsertCustomer(input: CustomerInput): Promise<CustomerProfile> {
+      const c = CustomerInputSchema.parse(input);
+      const now = Date.now();
+      const values = {
+        id: c.id,
+        name: c.name,
+        email: c.email ?? null,
+        phone: c.phone ?? null,
+        timezone: c.timezone,
+        locale: c.locale,
+        tier: c.tier,
+        points: c.points,
+        total_spend: c.totalSpend,
+        preferred_channel: c.preferredChannel,
+        consent_email: c.consentEmail ? 1 : 0,
+        consent_sms: c.consentSms ? 1 : 0,
+        created_at: now,
+        updated_at: now,
+        last_activity_at: c.lastActivityAt?.getTime() ?? now,
+      };
+      const update: Record<string, unknown> = { updated_at: now };
+      for (const field of Object.keys(columnOf) as (keyof typeof columnOf)[]) {
+        if (input[field] !== undefined) update[columnOf[field]] = values[columnOf[field]];
+      }
+      const row = await db
+        .insertInto('customers')
+        .values(values)
+        .onConflict((oc) => oc.column('id').doUpdateSet(update as Updateable<CustomersTable>))
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toProfile(row);
+    },
+
+    async getCustomer(id: string): Promise<CustomerProfile | undefined> {
+      const row = await db.selectFrom('customers').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toProfile(row);
+    },
+
+    async setConsent(customerId: string, channel: Channel, granted: boolean): Promise<CustomerProfile> {
+      const column = channel === 'email' ? 'consent_email' : 'consent_sms';
+      const row = await db
+        .updateTable('customers')
+        .set({ [column]: granted ? 1 : 0, updated_at: Date.now() })
+        .where('id', '=', customerId)
+        .returningAll()
+        .executeTakeFirst();
+      return found(row, customerId);
+    },
+
+    /** Adds `amount` to total spend and moves last activity forward to `at` (never backwards). */
+    async recordPurchase(customerId: string, amount: number, at: Date): Promise<CustomerProfile> {
+      if (!Number.isFinite(amount)) throw new RangeError(`purchase amount must be a finite number, got ${amount}`);
+      const ms = at.getTime();
+      const row = await db
+        .updateTable('customers')
+        .set((eb) => ({
+          total_spend: eb('total_spend', '+', amount),
+          last_activity_at: eb.case().when('last_activity_at', '<', ms).then(ms).else(eb.ref('last_activity_at')).end(),
+          updated_at: Date.now(),
+        }))
+        .where('id', '=', customerId)
+        .returningAll()
+        .executeTakeFirst();
+      return found(row, customerId);
+    },
+
+    async touchActivity(customerId: string, at: Date): Promise<CustomerProfile> {
+      const ms = at.getTime();
+      const row = await db
+        .updateTable('customers')
+        .set((eb) => ({
+          last_activity_at: eb.case().when('last_activity_at', '<', ms).then(ms).else(eb.ref('last_activity_at')).end(),
+          updated_at: Date.now(),
+        }))
+        .where('id', '=', customerId)
+        .returningAll()
+        .executeTakeFirst();
+      return found(row, customerId);
+    },
+
+    async updateLoyalty(customerId: string, change: { points?: number; tier?: string }): Promise<CustomerProfile> {
+      if (change.points !== undefined && (!Number.isInteger(change.points) || change.points < 0)) {
+        throw new RangeError(`points must be a non-negative integer, got ${change.points}`);
+      }
+      const row = await db
+        .updateTable('customers')
+        .set({
+          ...(change.points !== undefined && { points: change.points }),
+          ...(change.tier !== undefined && { tier: change.tier }),
+          updated_at: Date.now(),
+        })
+        .where('id', '=', customerId)
+        .returningAll()
+        .executeTakeFirst();
+      return found(row, customerId);
+    },
+
+    /**
+     * Customers whose last activity is before `before`, in id order. Pass the last id of a page as
+     * `afterId` to get the next one (keyset pagination: stable while rows are added or touched).
+     */
+    async listInactiveCustomers(before: Date, limit: number, afterId?: string): Promise<CustomerProfile[]> {
+      let query = db
+        .selectFrom('customers')
+        .selectAll()
+        .where('last_activity_at', '<', before.getTime())
+        .orderBy('id')
+        .limit(limit);
+      if (afterId !== undefined) query = query.where('id', '>', afterId);
+      return (await query.execute()).map(toProfile);
+    },
+  };
+}

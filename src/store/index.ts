@@ -1,0 +1,93 @@
+import { Migrator, sql } from 'kysely';
+import { connect, redact } from './connect';
+import { customerQueries } from './customers';
+import { ledgerQueries, type SendClaim, type SendCompletion } from './ledger';
+import { messageStatusQueries } from './message-status';
+import { migrationProvider } from './migrations';
+import { outcomeQueries } from './outcomes';
+import type { Dialect } from './schema';
+import { suppressionQueries } from './suppressions';
+import type {
+  Channel,
+  CustomerInput,
+  CustomerProfile,
+  FrequencyRequest,
+  LedgerEntry,
+  MessageStatus,
+  OutcomeFilter,
+  OutcomeRecord,
+  StoredOutcome,
+} from './types';
+
+export * from './types';
+export type { Dialect } from './schema';
+export type { SendClaim, SendCompletion } from './ledger';
+
+/** Customers, consent, exactly-once send ledger, frequency cap, suppressions, delivery status and outcomes. */
+export interface Store {
+  readonly dialect: Dialect;
+  /** Brings the schema to the latest version; a no-op when it already is. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  upsertCustomer(input: CustomerInput): Promise<CustomerProfile>;
+  getCustomer(id: string): Promise<CustomerProfile | undefined>;
+  setConsent(customerId: string, channel: Channel, granted: boolean): Promise<CustomerProfile>;
+  recordPurchase(customerId: string, amount: number, at: Date): Promise<CustomerProfile>;
+  touchActivity(customerId: string, at: Date): Promise<CustomerProfile>;
+  updateLoyalty(customerId: string, change: { points?: number; tier?: string }): Promise<CustomerProfile>;
+  listInactiveCustomers(before: Date, limit: number, afterId?: string): Promise<CustomerProfile[]>;
+
+  suppress(channel: Channel, address: string, reason: string): Promise<void>;
+  isSuppressed(channel: Channel, address: string): Promise<boolean>;
+
+  claimSend(claim: SendClaim): Promise<{ entry: LedgerEntry; created: boolean }>;
+  completeSend(workflowId: string, stepId: string, completion: SendCompletion): Promise<LedgerEntry>;
+  reserveFrequencySlot(request: FrequencyRequest): Promise<boolean>;
+
+  recordOutcome(outcome: OutcomeRecord): Promise<StoredOutcome>;
+  listOutcomes(filter?: OutcomeFilter): Promise<StoredOutcome[]>;
+
+  recordMessageStatus(
+    providerMessageId: string,
+    channel: Channel,
+    status: MessageStatus,
+    at: Date,
+  ): Promise<{ changed: boolean; status: MessageStatus }>;
+  getMessageStatus(providerMessageId: string): Promise<MessageStatus | undefined>;
+}
+
+/**
+ * Opens the store at `databaseUrl`: `sqlite:<file>` (created with its folder if missing) or `postgres://...`.
+ * Call `migrate()` before first use.
+ */
+export async function createStore(databaseUrl: string): Promise<Store> {
+  const connection = connect(databaseUrl);
+  const { db, dialect } = connection;
+  try {
+    await sql`select 1`.execute(db);
+  } catch (error) {
+    await db.destroy();
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new Error(`cannot open the database ${redact(databaseUrl)}: ${detail}`, { cause: error });
+  }
+  return {
+    dialect,
+    async migrate() {
+      const migrator = new Migrator({ db, provider: migrationProvider(dialect) });
+      const { error, results } = await migrator.migrateToLatest();
+      if (error) {
+        const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+        throw new Error(`database migration ${failed ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`, {
+          cause: error,
+        });
+      }
+    },
+    close: () => db.destroy(),
+    ...customerQueries(connection),
+    ...suppressionQueries(connection),
+    ...ledgerQueries(connection),
+    ...outcomeQueries(connection),
+    ...messageStatusQueries(connection),
+  };
+}

@@ -1,0 +1,131 @@
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import type { Dialect } from './schema';
+
+// Migrations live in code (not files read at run time) so they work the same under tsc, tsx and swc.
+// Never edit a released migration: add a new one with a later, sortable name.
+
+function initial(dialect: Dialect): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('customers')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('email', 'text')
+        .addColumn('phone', 'text')
+        .addColumn('timezone', 'text', (c) => c.notNull().defaultTo('UTC'))
+        .addColumn('locale', 'text', (c) => c.notNull().defaultTo('en'))
+        .addColumn('tier', 'text', (c) => c.notNull().defaultTo('standard'))
+        .addColumn('points', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('total_spend', 'double precision', (c) => c.notNull().defaultTo(0))
+        .addColumn('preferred_channel', 'text', (c) => c.notNull().defaultTo('email'))
+        .addColumn('consent_email', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('consent_sms', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_activity_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('customers_last_activity').on('customers').columns(['last_activity_at', 'id']).execute();
+
+      await db.schema
+        .createTable('send_ledger')
+        .addColumn('workflow_id', 'text', (c) => c.notNull())
+        .addColumn('step_id', 'text', (c) => c.notNull())
+        .addColumn('customer_id', 'text', (c) => c.notNull())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('provider_message_id', 'text')
+        .addColumn('reason', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('send_ledger_pk', ['workflow_id', 'step_id'])
+        .execute();
+      await db.schema.createIndex('send_ledger_customer').on('send_ledger').column('customer_id').execute();
+
+      // The one dialect difference: how an auto-generated integer key is spelled.
+      const outcomes =
+        dialect === 'postgres'
+          ? db.schema.createTable('outcomes').addColumn('id', 'serial', (c) => c.primaryKey())
+          : db.schema.createTable('outcomes').addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());
+      await outcomes
+        .addColumn('customer_id', 'text', (c) => c.notNull())
+        .addColumn('stage', 'text', (c) => c.notNull())
+        .addColumn('campaign_id', 'text', (c) => c.notNull())
+        .addColumn('step', 'text', (c) => c.notNull())
+        .addColumn('variant', 'text', (c) => c.notNull())
+        .addColumn('holdout', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('channel', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('value', 'double precision')
+        .addColumn('workflow_id', 'text', (c) => c.notNull())
+        .addColumn('occurred_at', 'bigint', (c) => c.notNull())
+        .addColumn('data', 'text')
+        .execute();
+      await db.schema.createIndex('outcomes_occurred_at').on('outcomes').column('occurred_at').execute();
+      await db.schema.createIndex('outcomes_campaign_status').on('outcomes').columns(['campaign_id', 'status']).execute();
+      await db.schema.createIndex('outcomes_customer').on('outcomes').column('customer_id').execute();
+
+      await db.schema
+        .createTable('suppressions')
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('address', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('suppressions_pk', ['channel', 'address'])
+        .execute();
+
+      await db.schema
+        .createTable('message_status')
+        .addColumn('provider_message_id', 'text', (c) => c.primaryKey())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('status_rank', 'integer', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('message_status_events')
+        .addColumn('provider_message_id', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('occurred_at', 'bigint', (c) => c.notNull())
+        .addColumn('received_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('message_status_events_pk', ['provider_message_id', 'status'])
+        .execute();
+
+      await db.schema
+        .createTable('frequency_reservations')
+        .addColumn('customer_id', 'text', (c) => c.notNull())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('reserved_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('frequency_reservations_pk', ['customer_id', 'channel', 'key'])
+        .execute();
+      await db.schema
+        .createIndex('frequency_reservations_window')
+        .on('frequency_reservations')
+        .columns(['customer_id', 'channel', 'reserved_at'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      for (const table of [
+        'frequency_reservations',
+        'message_status_events',
+        'message_status',
+        'suppressions',
+        'outcomes',
+        'send_ledger',
+        'customers',
+      ]) {
+        await db.schema.dropTable(table).ifExists().execute();
+      }
+    },
+  };
+}
+
+export function migrationProvider(dialect: Dialect): MigrationProvider {
+  return {
+    async getMigrations() {
+      return { '0001_initial': initial(dialect) };
+    },
+  };
+}

@@ -1,0 +1,167 @@
+import { z } from 'zod';
+
+export const CHANNELS = ['email', 'sms'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+/** Thrown when an operation names a customer (or ledger entry) the store does not have. */
+export class StoreNotFoundError extends Error {
+  override name = 'StoreNotFoundError';
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    // Throws a RangeError for anything that is not an IANA zone (or UTC offset name) the runtime knows.
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** What callers may send to `upsertCustomer`; omitted fields keep their stored value on update. */
+export const CustomerInputSchema = z.object({
+  id: z.string().trim().min(1, 'expected a customer id').max(200),
+  name: z.string().trim().min(1, 'expected a name'),
+  email: z.email({ message: 'expected an email address such as ada@example.com' }).nullish(),
+  phone: z
+    .string()
+    .regex(/^\+[1-9]\d{6,14}$/, 'expected an E.164 number such as +15005550006')
+    .nullish(),
+  timezone: z.string().refine(isTimeZone, 'expected an IANA time zone such as Europe/Paris').default('UTC'),
+  locale: z
+    .string()
+    .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'expected a language tag such as en or pt-BR')
+    .default('en'),
+  tier: z.string().min(1).default('standard'),
+  points: z.number().int().min(0).default(0),
+  totalSpend: z.number().finite().min(0).default(0),
+  preferredChannel: z.enum(CHANNELS).default('email'),
+  consentEmail: z.boolean().default(false),
+  consentSms: z.boolean().default(false),
+  lastActivityAt: z.date().optional(),
+});
+
+export type CustomerInput = z.input<typeof CustomerInputSchema>;
+
+export interface CustomerProfile {
+  id: string;
+  name: string;
+  email: string | null;
+  phone: string | null;
+  timezone: string;
+  locale: string;
+  tier: string;
+  points: number;
+  totalSpend: number;
+  preferredChannel: Channel;
+  consentEmail: boolean;
+  consentSms: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+  lastActivityAt: Date;
+}
+
+export type LedgerStatus = 'pending' | 'sent' | 'skipped' | 'bounced' | 'failed';
+
+export interface LedgerEntry {
+  workflowId: string;
+  stepId: string;
+  customerId: string;
+  channel: Channel;
+  status: LedgerStatus;
+  providerMessageId: string | null;
+  reason: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export const OUTCOME_STATUSES = [
+  'sent',
+  'skipped',
+  'deferred',
+  'bounced',
+  'failed',
+  'delivered',
+  'entered',
+  'converted',
+  'escalated',
+  'resolved',
+  'csat',
+  'nps',
+  'churned',
+  'won_back',
+  'recovery',
+  'first_response',
+] as const;
+export type OutcomeStatus = (typeof OUTCOME_STATUSES)[number];
+
+/** One fact about a campaign run; every row is self-contained so reports need no joins. */
+export interface OutcomeRecord {
+  customerId: string;
+  /** Lifecycle stage the customer was in (onboarding, nurture, complaint, win_back, ...). */
+  stage: string;
+  campaignId: string;
+  step: string;
+  /** Experiment arm, e.g. 'A', 'B' or 'control'. */
+  variant: string;
+  /** True for customers deliberately not messaged, the baseline for lift. */
+  holdout: boolean;
+  channel?: Channel | null;
+  status: OutcomeStatus;
+  reason?: string | null;
+  /** A CSAT/NPS score, an amount, or a duration in ms, depending on `status`. */
+  value?: number | null;
+  workflowId: string;
+  occurredAt: Date;
+  data?: Record<string, unknown> | null;
+}
+
+export interface StoredOutcome extends Required<OutcomeRecord> {
+  id: number;
+}
+
+export interface OutcomeFilter {
+  customerId?: string;
+  campaignId?: string;
+  workflowId?: string;
+  status?: OutcomeStatus | OutcomeStatus[];
+  /** Inclusive lower bound on occurredAt. */
+  from?: Date;
+  /** Exclusive upper bound on occurredAt. */
+  to?: Date;
+  limit?: number;
+}
+
+/**
+ * Provider delivery statuses (Twilio's message statuses; email transports map onto the same names) in the
+ * order a message moves through them. Statuses of equal rank are alternative outcomes: the first one wins.
+ */
+export const MESSAGE_STATUS_RANK = {
+  accepted: 0,
+  scheduled: 0,
+  queued: 1,
+  sending: 2,
+  sent: 3,
+  delivered: 4,
+  undelivered: 4,
+  failed: 4,
+  canceled: 4,
+  bounced: 4,
+  read: 5,
+} as const;
+export type MessageStatus = keyof typeof MESSAGE_STATUS_RANK;
+
+export function isMessageStatus(value: string): value is MessageStatus {
+  return Object.prototype.hasOwnProperty.call(MESSAGE_STATUS_RANK, value);
+}
+
+export interface FrequencyRequest {
+  customerId: string;
+  channel: Channel;
+  /** Most sends allowed within any `windowMs`. */
+  max: number;
+  windowMs: number;
+  now: Date;
+  /** Identifies the send asking (e.g. `${workflowId}:${stepId}`): asking again for the same customer and channel never takes a second slot. */
+  key: string;
+}

@@ -1,0 +1,124 @@
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createActivities, type JourneyDeps } from '../../src/activities';
+import { loadCatalog, parseDefinition, type CampaignCatalog } from '../../src/campaigns/catalog';
+import { createEmailTransport } from '../../src/delivery/email';
+import { createSmsTransport, RedirectingRequestClient } from '../../src/delivery/sms';
+import { createTemplateRenderer } from '../../src/delivery/templates';
+import type { CampaignDefinitionInput } from '../../src/shared/campaign-definition';
+import { createStore, type CustomerInput, type Store } from '../../src/store';
+import { startSmtpServer, type FakeSmtpServer } from '../fakes/smtp-server';
+import { startTwilioServer, type FakeTwilioServer } from '../fakes/twilio-server';
+import { createTestWorker, timeSkippingEnv, uniqueTaskQueue } from '../harness';
+
+/**
+ * Everything a lifecycle test needs, all real: a time-skipping Temporal server, a SQLite store, a local SMTP
+ * server and a Twilio-shaped HTTP server reached through the real nodemailer and twilio clients.
+ */
+export interface JourneyTestKit {
+  env: TestWorkflowEnvironment;
+  store: Store;
+  smtp: FakeSmtpServer;
+  twilio: FakeTwilioServer;
+  deps: JourneyDeps;
+  catalog: CampaignCatalog;
+  taskQueue: string;
+  /**
+   * Asserts the hand-over target runs, then terminates it: a journey left running would keep firing timers
+   * while later tests skip time on the same server.
+   */
+  expectRunningAndStop(workflowId: string): Promise<void>;
+  /** Runs `fn` with a fresh worker polling the kit's task queue (a worker runs only once). */
+  run<T>(fn: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export async function startJourneyKit(campaigns: CampaignDefinitionInput[] = []): Promise<JourneyTestKit> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'journeys-'));
+  const [env, smtp, twilio, store] = await Promise.all([
+    timeSkippingEnv(),
+    startSmtpServer(),
+    startTwilioServer(),
+    createStore(`sqlite:${path.join(dir, 'store.sqlite')}`),
+  ]);
+  await store.migrate();
+  const catalog = await loadCatalog(path.resolve('campaigns'));
+  for (const input of campaigns) {
+    const entry = parseDefinition(input, 'test');
+    catalog.byId.set(entry.definition.id, entry);
+    catalog.defaults.set(entry.definition.stage, entry);
+  }
+  const taskQueue = uniqueTaskQueue('journey');
+  const email = createEmailTransport({
+    smtpUrl: smtp.url,
+    from: 'Shop <hello@shop.test>',
+    poolSize: 2,
+    ratePerSecond: 1000,
+    outboxDir: path.join(dir, 'outbox'),
+  });
+  const sms = createSmsTransport(
+    { accountSid: twilio.accountSid, authToken: twilio.authToken, fromNumber: '+15005550006', messagingServiceSid: undefined },
+    { outboxDir: path.join(dir, 'outbox'), statusCallbackUrl: 'http://127.0.0.1:1/webhooks/twilio/status', httpClient: new RedirectingRequestClient(twilio.url) },
+  );
+  const deps: JourneyDeps = {
+    store,
+    email,
+    sms,
+    renderer: createTemplateRenderer(),
+    links: { publicBaseUrl: 'https://shop.test', secret: 'test-secret-test-secret' },
+    brandName: 'Shop',
+    frequencyCap: { email: { max: 100, windowMs: 86_400_000 }, sms: { max: 100, windowMs: 86_400_000 } },
+    temporal: { client: env.client, taskQueue, catalog },
+  };
+  const activities = createActivities(deps);
+  return {
+    env,
+    store,
+    smtp,
+    twilio,
+    deps,
+    catalog,
+    taskQueue,
+    async expectRunningAndStop(workflowId: string) {
+      const handle = env.client.workflow.getHandle(workflowId);
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+      await handle.terminate('test finished');
+    },
+    async run<T>(fn: () => Promise<T>): Promise<T> {
+      const worker = await createTestWorker(env.nativeConnection, taskQueue, activities);
+      return worker.runUntil(fn);
+    },
+    async close() {
+      email.close();
+      await Promise.allSettled([store.close(), smtp.close(), twilio.close()]);
+      await env.teardown();
+    },
+  };
+}
+
+let counter = 0;
+/** A customer with both channels consented, unless overridden. */
+export async function seedCustomer(store: Store, overrides: Partial<CustomerInput> = {}) {
+  counter++;
+  const id = overrides.id ?? `cust-${counter}-${Date.now().toString(36)}`;
+  return store.upsertCustomer({
+    id,
+    name: `Customer ${counter}`,
+    email: `${id}@example.com`,
+    phone: `+1555000${String(1000 + counter).slice(-4)}`,
+    timezone: 'UTC',
+    preferredChannel: 'email',
+    consentEmail: true,
+    consentSms: true,
+    ...overrides,
+  });
+}
+
+/** Subjects of the emails the SMTP server received for one address, in order. */
+export function subjectsTo(smtp: FakeSmtpServer, address: string): string[] {
+  return smtp.messages
+    .filter((m) => m.envelope.to.includes(address))
+    .map((m) => /^Subject: (.*)$/im.exec(m.raw)?.[1]?.trim() ?? '');
+}

@@ -1,0 +1,110 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { CampaignDefinitionInput } from '../../src/shared/campaign-definition';
+import { customerEventSignal, journeyStateQuery } from '../../src/shared/messages';
+import { journeyWorkflowId, startJourney } from '../../src/triggers/journeys';
+import { seedCustomer, startJourneyKit, type JourneyTestKit } from './journey-env';
+
+const onboarding = (overrides: Partial<CampaignDefinitionInput> = {}): CampaignDefinitionInput =>
+  ({
+    id: 'onboarding-test',
+    version: 1,
+    stage: 'onboarding',
+    holdoutPercent: 0,
+    steps: [
+      { id: 'welcome', template: 'onboarding/welcome' },
+      { id: 'tip-1', after: '1 day', template: 'onboarding/tip-1' },
+      { id: 'tip-2', after: '2 days', template: 'onboarding/tip-2' },
+      { id: 'tip-3', after: '3 days', template: 'onboarding/tip-3' },
+    ],
+    finalWait: '2 days',
+    ...overrides,
+  }) as CampaignDefinitionInput;
+
+describe('onboarding journey (time skipping, real store, SMTP and Twilio-shaped servers)', () => {
+  let kit: JourneyTestKit;
+  beforeEach(async () => {
+    kit = await startJourneyKit([onboarding()]);
+  });
+  afterEach(async () => {
+    await kit?.close();
+  });
+
+  const start = (customerId: string) => startJourney(kit.env.client, kit.catalog, kit.taskQueue, { stage: 'onboarding', customerId });
+
+  it('sends the welcome and every tip over six days, then hands the customer to nurture', async () => {
+    const customer = await seedCustomer(kit.store);
+    await kit.run(async () => {
+      const started = await start(customer.id);
+      expect(started).toMatchObject({ workflowId: `onboarding-${customer.id}`, started: true });
+      const t0 = await kit.env.currentTimeMs();
+      const result = await kit.env.client.workflow.getHandle(started.workflowId).result();
+      expect(result.outcome).toBe('completed');
+      expect(result.messagesSent).toBe(4);
+      expect((await kit.env.currentTimeMs()) - t0).toBeGreaterThanOrEqual(8 * 86_400_000);
+      await kit.expectRunningAndStop(journeyWorkflowId('nurture', customer.id));
+    });
+    expect(kit.smtp.messages.filter((m) => m.envelope.to.includes(customer.email as string))).toHaveLength(4);
+    const outcomes = await kit.store.listOutcomes({ workflowId: `onboarding-${customer.id}` });
+    expect(outcomes.map((o) => `${o.status}:${o.step}`)).toEqual([
+      'entered:start',
+      'sent:welcome',
+      'sent:tip-1',
+      'sent:tip-2',
+      'sent:tip-3',
+      'completed:tip-3',
+    ]);
+  });
+
+  it('exits early as converted when activation arrives, and still hands over to nurture', async () => {
+    const customer = await seedCustomer(kit.store);
+    await kit.run(async () => {
+      const { workflowId } = await start(customer.id);
+      const handle = kit.env.client.workflow.getHandle(workflowId);
+      await kit.env.sleep('1 day');
+      await kit.env.sleep('1 hour');
+      const state = await handle.query(journeyStateQuery);
+      expect(state).toMatchObject({ stage: 'onboarding', currentStep: 'tip-1', messagesSent: 2, outcome: 'in-progress' });
+      expect(state.nextActionAt).toBeGreaterThan(await kit.env.currentTimeMs());
+      await handle.signal(customerEventSignal, { type: 'activation' });
+      const result = await handle.result();
+      expect(result).toMatchObject({ outcome: 'converted', messagesSent: 2 });
+      await kit.expectRunningAndStop(`nurture-${customer.id}`);
+    });
+    const statuses = (await kit.store.listOutcomes({ workflowId: `onboarding-${customer.id}` })).map((o) => o.status);
+    expect(statuses.filter((s) => s === 'sent')).toHaveLength(2);
+    expect(statuses.at(-1)).toBe('converted');
+  });
+
+  it('never starts a second copy on a duplicate trigger', async () => {
+    const customer = await seedCustomer(kit.store);
+    await kit.run(async () => {
+      const first = await start(customer.id);
+      const second = await start(customer.id);
+      expect(second).toEqual({ workflowId: first.workflowId, runId: first.runId, started: false });
+      await kit.env.client.workflow.getHandle(first.workflowId).signal(customerEventSignal, { type: 'activation' });
+      await kit.env.client.workflow.getHandle(first.workflowId).result();
+    });
+    expect(kit.smtp.messages.filter((m) => m.envelope.to.includes(customer.email as string))).toHaveLength(1);
+  });
+
+  it('ends the campaign on unsubscribe and sends nothing more', async () => {
+    const customer = await seedCustomer(kit.store);
+    await kit.run(async () => {
+      const { workflowId } = await start(customer.id);
+      const handle = kit.env.client.workflow.getHandle(workflowId);
+      await kit.env.sleep('30 hours');
+      await kit.store.setConsent(customer.id, 'email', false);
+      await kit.store.setConsent(customer.id, 'sms', false);
+      await handle.signal(customerEventSignal, { type: 'unsubscribe', channel: 'all' });
+      expect(await handle.result()).toMatchObject({ outcome: 'unsubscribed', messagesSent: 2 });
+    });
+    expect(kit.smtp.messages.filter((m) => m.envelope.to.includes(customer.email as string))).toHaveLength(2);
+  });
+
+  it('refuses to start for an unknown campaign stage input before anything runs', async () => {
+    await expect(startJourney(kit.env.client, kit.catalog, kit.taskQueue, { stage: 'onboarding', customerId: 'x', campaignId: 'no-such' })).rejects.toThrow(
+      'no campaign "no-such"',
+    );
+    await expect(kit.env.client.workflow.getHandle('onboarding-x').describe()).rejects.toThrow(WorkflowNotFoundError);
+  });
+});
