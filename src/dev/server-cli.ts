@@ -11,6 +11,8 @@ runMain(async () => {
   console.log(`history file: ${config.temporal.devServer.dbFile} (Ctrl-C to stop)`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
+    // The server is a native child process: without a timer Node would see nothing to wait for and exit.
+    setInterval(() => undefined, 1 << 30);
     process.once('SIGTERM', resolve);
   });
   await server.stop();

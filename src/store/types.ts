@@ -92,6 +92,12 @@ export const OUTCOME_STATUSES = [
   'won_back',
   'recovery',
   'first_response',
+  'completed',
+  'unsubscribed',
+  'lapsed',
+  'purchase',
+  'tier_up',
+  'csat_timeout',
 ] as const;
 export type OutcomeStatus = (typeof OUTCOME_STATUSES)[number];
 

@@ -58,7 +58,8 @@ export async function complaintWorkflow(input: JourneyInput): Promise<JourneyRes
     }
     while (updates.length > relayed) {
       const update = updates[relayed++] as SupportUpdate;
-      if (update.type === 'first-response' && relayed === 1) {
+      // Whatever support sends first (a reply, an update, or straight away the resolution) is the first response.
+      if (relayed === 1) {
         await journey.record('first_response', { value: (firstResponseAt as number) - openedAt });
       }
       if (update.type !== 'resolved') {
@@ -87,5 +88,6 @@ export async function complaintWorkflow(input: JourneyInput): Promise<JourneyRes
       await journey.record('recovery', { value: answer.rating, data: { offerCode: offer.code } });
     }
   }
-  return journey.finish('resolved');
+  // The `resolved` outcome row was written at resolution time, with its duration.
+  return journey.finish('resolved', {}, { record: false });
 }

@@ -269,12 +269,12 @@ export class Journey<S extends Stage> {
   }
 
   /** Records the final outcome, keeps search attributes and memo current, and returns the workflow result. */
-  async finish(outcome: JourneyOutcome, extra: Parameters<Journey<S>['record']>[1] = {}): Promise<JourneyResult> {
+  async finish(outcome: JourneyOutcome, extra: Parameters<Journey<S>['record']>[1] = {}, options = { record: true }): Promise<JourneyResult> {
     this.state.outcome = outcome;
     this.state.nextActionAt = undefined;
     upsertSearchAttributes([{ key: OutcomeKey, value: outcome }]);
     this.updateMemo();
-    await this.record(outcome.replace('-', '_'), extra);
+    if (options.record) await this.record(outcome.replace('-', '_'), extra);
     return { outcome, messagesSent: this.state.messagesSent, details: this.state.details };
   }
 

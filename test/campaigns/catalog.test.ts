@@ -34,3 +34,10 @@ describe('campaign catalog', () => {
     await expect(loadCatalog(dir)).rejects.toThrow(/nurture\.json: not valid JSON/);
   });
 });
+
+describe('demo campaigns', () => {
+  it('are valid and use second-scale timing', async () => {
+    const catalog = await loadCatalog(path.resolve('campaigns/demo'));
+    for (const stage of STAGES) expect(campaignFor(catalog, stage).definition.id).toMatch(/^demo-/);
+  });
+});
