@@ -161,7 +161,9 @@ describe('complaint journey', () => {
       await handle.signal(supportUpdateSignal, { type: 'resolved', note: 'Replacement delivered.' });
       await stepIs(handle, 'csat-survey');
       await handle.signal(surveyAnswerSignal, { survey: 'csat', rating: 5, comment: 'Great service' });
-      return handle.result();
+      const finished = await handle.result();
+      await kit.saveHistory(handle.workflowId, 'complaint-resolved');
+      return finished;
     });
 
     expect(result).toMatchObject({ outcome: 'resolved', messagesSent: 4, details: { ticketId: 'T-10', coreCustomer: false, csat: 5 } });

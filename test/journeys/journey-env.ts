@@ -1,4 +1,5 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { temporal } from '@temporalio/proto';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -30,6 +31,11 @@ export interface JourneyTestKit {
    * while later tests skip time on the same server.
    */
   expectRunningAndStop(workflowId: string): Promise<void>;
+  /**
+   * With RECORD_HISTORIES=1 (`npm run histories:record`), saves the workflow's event history to
+   * test/histories/<name>.binpb (protobuf binary) for the replay test; otherwise does nothing.
+   */
+  saveHistory(workflowId: string, name: string): Promise<void>;
   /** Runs `fn` with a fresh worker polling the kit's task queue (a worker runs only once). */
   run<T>(fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -85,6 +91,11 @@ export async function startJourneyKit(campaigns: CampaignDefinitionInput[] = [])
       const handle = env.client.workflow.getHandle(workflowId);
       expect((await handle.describe()).status.name).toBe('RUNNING');
       await handle.terminate('test finished');
+    },
+    async saveHistory(workflowId: string, name: string) {
+      if (!process.env.RECORD_HISTORIES) return;
+      const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+      await writeFile(path.resolve('test/histories', `${name}.binpb`), temporal.api.history.v1.History.encode(history).finish());
     },
     async run<T>(fn: () => Promise<T>): Promise<T> {
       const worker = await createTestWorker(env.nativeConnection, taskQueue, activities);

@@ -48,7 +48,11 @@ describe('nurture journey', () => {
       expect(result.outcome).toBe('lapsed');
       // Purchase on day 2 resets the 75-day inactivity clock: touches on days 30, 60 before the hand-over on day 77.
       expect(result.messagesSent).toBe(3);
+      // maxHistoryEvents 60: the journey continued as new along the way and carried points, tier and counters.
+      expect(result.details.generation).toBeGreaterThanOrEqual(1);
+      expect(result.details).toMatchObject({ points: 150, tier: 'silver', totalSpend: 150 });
       await kit.expectRunningAndStop(`winback-${customer.id}`);
+      await kit.saveHistory(workflowId, 'nurture-lapsed');
     });
     const outcomes = await kit.store.listOutcomes({ workflowId: `nurture-${customer.id}` });
     expect(outcomes.filter((o) => o.status === 'sent').map((o) => o.step)).toEqual([

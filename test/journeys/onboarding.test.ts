@@ -1,4 +1,5 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { parseDefinition } from '../../src/campaigns/catalog';
 import type { CampaignDefinitionInput } from '../../src/shared/campaign-definition';
 import { customerEventSignal, journeyStateQuery } from '../../src/shared/messages';
 import { journeyWorkflowId, startJourney } from '../../src/triggers/journeys';
@@ -42,6 +43,7 @@ describe('onboarding journey (time skipping, real store, SMTP and Twilio-shaped 
       expect(result.messagesSent).toBe(4);
       expect((await kit.env.currentTimeMs()) - t0).toBeGreaterThanOrEqual(8 * 86_400_000);
       await kit.expectRunningAndStop(journeyWorkflowId('nurture', customer.id));
+      await kit.saveHistory(started.workflowId, 'onboarding-completed');
     });
     expect(kit.smtp.messages.filter((m) => m.envelope.to.includes(customer.email as string))).toHaveLength(4);
     const outcomes = await kit.store.listOutcomes({ workflowId: `onboarding-${customer.id}` });
@@ -99,6 +101,29 @@ describe('onboarding journey (time skipping, real store, SMTP and Twilio-shaped 
       expect(await handle.result()).toMatchObject({ outcome: 'unsubscribed', messagesSent: 2 });
     });
     expect(kit.smtp.messages.filter((m) => m.envelope.to.includes(customer.email as string))).toHaveLength(2);
+  });
+
+  it('sends nothing to a holdout customer but still tracks the exit event', async () => {
+    const held = onboarding({ id: 'onboarding-holdout', holdoutPercent: 100 });
+    kit.catalog.defaults.set('onboarding', parseDefinition(held, 'test'));
+    const customer = await seedCustomer(kit.store);
+    await kit.run(async () => {
+      const { workflowId } = await start(customer.id);
+      const handle = kit.env.client.workflow.getHandle(workflowId);
+      await kit.env.sleep('26 hours');
+      expect(await handle.query(journeyStateQuery)).toMatchObject({ holdout: true, messagesSent: 0 });
+      await handle.signal(customerEventSignal, { type: 'activation' });
+      expect(await handle.result()).toMatchObject({ outcome: 'converted', messagesSent: 0 });
+      await kit.expectRunningAndStop(`nurture-${customer.id}`);
+    });
+    expect(kit.smtp.messages.filter((m) => m.envelope.to.includes(customer.email as string))).toHaveLength(0);
+    const rows = await kit.store.listOutcomes({ workflowId: `onboarding-${customer.id}` });
+    expect(rows.map((o) => `${o.status}:${o.reason ?? ''}:${o.holdout}`)).toEqual([
+      'entered::true',
+      'skipped:holdout:true',
+      'skipped:holdout:true',
+      'converted::true',
+    ]);
   });
 
   it('refuses to start for an unknown campaign stage input before anything runs', async () => {

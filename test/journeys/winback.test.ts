@@ -45,6 +45,7 @@ describe('win-back journey', () => {
       await handle.signal(customerEventSignal, { type: 'purchase', amount: 42 });
       expect(await handle.result()).toMatchObject({ outcome: 'won-back', messagesSent: 2 });
       await kit.expectRunningAndStop(`nurture-${customer.id}`);
+      await kit.saveHistory(workflowId, 'winback-won-back');
       // The offer email carried the code the journey reports.
       const offerMail = emailsTo(customer.email as string)[1]?.raw ?? '';
       expect(offerMail).toContain(String(state.details.offerCode));
