@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Connection, type Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { openActivityDeps } from '../activities/deps';
+import type { CampaignCatalog } from '../campaigns/catalog';
 import { runMain } from '../cli-errors';
 import { loadConfig } from '../config';
 import type { JourneyResult } from '../shared/journey-types';
@@ -27,7 +28,7 @@ async function temporalReachable(address: string): Promise<boolean> {
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Each stage once, with the demo campaigns' second-scale timing, and the customer events that steer them. */
-async function runStages(client: Client, store: Store, ctx: Parameters<typeof startJourney>[1], taskQueue: string, run: string) {
+async function runStages(client: Client, store: Store, catalog: CampaignCatalog, taskQueue: string, run: string) {
   const id = (name: string) => `demo-${run}-${name}`;
   const people = [
     { id: id('ada'), name: 'Ada', email: 'ada@example.com', preferredChannel: 'email' as const },
@@ -38,16 +39,16 @@ async function runStages(client: Client, store: Store, ctx: Parameters<typeof st
   for (const p of people) await store.upsertCustomer({ ...p, consentEmail: true, consentSms: true });
   const [ada, grace, linus, barbara] = people as [(typeof people)[0], (typeof people)[0], (typeof people)[0], (typeof people)[0]];
 
-  const onboarding = await startJourney(client, ctx, taskQueue, { stage: 'onboarding', customerId: ada.id });
-  const winbackWon = await startJourney(client, ctx, taskQueue, { stage: 'winback', customerId: grace.id });
-  const winbackLost = await startJourney(client, ctx, taskQueue, { stage: 'winback', customerId: barbara.id });
-  const complaint = await startJourney(client, ctx, taskQueue, { stage: 'complaint', customerId: linus.id, ticket: { id: `T-${run}`, subject: 'Late delivery' } });
+  const onboarding = await startJourney(client, catalog, taskQueue, { stage: 'onboarding', customerId: ada.id });
+  const winbackWon = await startJourney(client, catalog, taskQueue, { stage: 'winback', customerId: grace.id });
+  const winbackLost = await startJourney(client, catalog, taskQueue, { stage: 'winback', customerId: barbara.id });
+  const complaint = await startJourney(client, catalog, taskQueue, { stage: 'complaint', customerId: linus.id, ticket: { id: `T-${run}`, subject: 'Late delivery' } });
   console.log(`started: ${[onboarding, winbackWon, winbackLost, complaint].map((j) => j.workflowId).join(', ')}`);
 
   await pause(3000);
   console.log(`${ada.name} activates; ${grace.name} buys with the win-back offer`);
-  await deliverCustomerEvent(client, ctx, taskQueue, ada.id, { type: 'activation' });
-  await deliverCustomerEvent(client, ctx, taskQueue, grace.id, { type: 'purchase', amount: 80 });
+  await deliverCustomerEvent(client, catalog, taskQueue, ada.id, { type: 'activation' });
+  await deliverCustomerEvent(client, catalog, taskQueue, grace.id, { type: 'purchase', amount: 80 });
   const ticket = client.workflow.getHandle(complaint.workflowId);
   await pause(1500);
   await ticket.signal(supportUpdateSignal, { type: 'first-response', note: 'We are on it.' });
@@ -61,7 +62,7 @@ async function runStages(client: Client, store: Store, ctx: Parameters<typeof st
   for (const j of [onboarding, winbackWon, winbackLost, complaint]) {
     results.push([j.workflowId, await client.workflow.getHandle(j.workflowId).result()]);
   }
-  await deliverCustomerEvent(client, ctx, taskQueue, ada.id, { type: 'purchase', amount: 600 });
+  await deliverCustomerEvent(client, catalog, taskQueue, ada.id, { type: 'purchase', amount: 600 });
   await pause(1500);
   return { results, people };
 }

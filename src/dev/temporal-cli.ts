@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -82,8 +81,4 @@ export function describeCli(cli: ResolvedCli): string {
   return cli.source === 'sdk download'
     ? 'Temporal CLI: SDK cached download (no local binary found; needs internet access)'
     : `Temporal CLI: ${cli.path} (from ${cli.source})`;
-}
-
-export function projectCliExists(): boolean {
-  return existsSync(projectCliPath);
 }
