@@ -47,6 +47,22 @@ const columnOf = {
 } as const satisfies Partial<Record<keyof CustomerInput, keyof CustomersTable>>;
 
 export function customerQueries({ db }: Connection) {
+  /** Moves last activity forward to `at` (never backwards), adding `spend` to the total. */
+  async function advanceActivity(customerId: string, at: Date, spend: number): Promise<CustomerProfile> {
+    const ms = at.getTime();
+    const row = await db
+      .updateTable('customers')
+      .set((eb) => ({
+        total_spend: eb('total_spend', '+', spend),
+        last_activity_at: eb.case().when('last_activity_at', '<', ms).then(ms).else(eb.ref('last_activity_at')).end(),
+        updated_at: Date.now(),
+      }))
+      .where('id', '=', customerId)
+      .returningAll()
+      .executeTakeFirst();
+    return found(row, customerId);
+  }
+
   return {
     /** Validates `input` (throws a ZodError naming each bad field), inserts or updates, returns the stored profile. */
     async upsertCustomer(input: CustomerInput): Promise<CustomerProfile> {
@@ -101,33 +117,10 @@ export function customerQueries({ db }: Connection) {
     /** Adds `amount` to total spend and moves last activity forward to `at` (never backwards). */
     async recordPurchase(customerId: string, amount: number, at: Date): Promise<CustomerProfile> {
       if (!Number.isFinite(amount)) throw new RangeError(`purchase amount must be a finite number, got ${amount}`);
-      const ms = at.getTime();
-      const row = await db
-        .updateTable('customers')
-        .set((eb) => ({
-          total_spend: eb('total_spend', '+', amount),
-          last_activity_at: eb.case().when('last_activity_at', '<', ms).then(ms).else(eb.ref('last_activity_at')).end(),
-          updated_at: Date.now(),
-        }))
-        .where('id', '=', customerId)
-        .returningAll()
-        .executeTakeFirst();
-      return found(row, customerId);
+      return advanceActivity(customerId, at, amount);
     },
 
-    async touchActivity(customerId: string, at: Date): Promise<CustomerProfile> {
-      const ms = at.getTime();
-      const row = await db
-        .updateTable('customers')
-        .set((eb) => ({
-          last_activity_at: eb.case().when('last_activity_at', '<', ms).then(ms).else(eb.ref('last_activity_at')).end(),
-          updated_at: Date.now(),
-        }))
-        .where('id', '=', customerId)
-        .returningAll()
-        .executeTakeFirst();
-      return found(row, customerId);
-    },
+    touchActivity: (customerId: string, at: Date): Promise<CustomerProfile> => advanceActivity(customerId, at, 0),
 
     async updateLoyalty(customerId: string, change: { points?: number; tier?: string }): Promise<CustomerProfile> {
       if (change.points !== undefined && (!Number.isInteger(change.points) || change.points < 0)) {
