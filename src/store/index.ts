@@ -1,11 +1,11 @@
-import { Migrator, sql } from 'kysely';
+import { Migrator, sql, type Kysely } from 'kysely';
 import { connect, redact } from './connect';
 import { customerQueries } from './customers';
 import { ledgerQueries, type SendClaim, type SendCompletion } from './ledger';
 import { messageStatusQueries } from './message-status';
 import { migrationProvider } from './migrations';
 import { outcomeQueries } from './outcomes';
-import type { Dialect } from './schema';
+import type { Database, Dialect } from './schema';
 import { suppressionQueries } from './suppressions';
 import type {
   Channel,
@@ -20,12 +20,14 @@ import type {
 } from './types';
 
 export * from './types';
-export type { Dialect } from './schema';
+export type { Database, Dialect } from './schema';
 export type { SendClaim, SendCompletion } from './ledger';
 
 /** Customers, consent, exactly-once send ledger, frequency cap, suppressions, delivery status and outcomes. */
 export interface Store {
   readonly dialect: Dialect;
+  /** The query layer itself, for read-only aggregations (reports) that the methods below do not cover. */
+  readonly kysely: Kysely<Database>;
   /** Brings the schema to the latest version; a no-op when it already is. */
   migrate(): Promise<void>;
   close(): Promise<void>;
@@ -73,6 +75,7 @@ export async function createStore(databaseUrl: string): Promise<Store> {
   }
   return {
     dialect,
+    kysely: db,
     async migrate() {
       const migrator = new Migrator({ db, provider: migrationProvider(dialect) });
       const { error, results } = await migrator.migrateToLatest();

@@ -14,9 +14,16 @@ export const WORKFLOW_TYPES: Record<Stage, string> = {
   winback: 'winbackWorkflow',
 };
 
-/** Readable, deterministic ids: one journey per customer per stage (complaints: per ticket). */
+/**
+ * Readable, deterministic ids: one journey per customer per stage. Complaints are keyed by ticket alone, so the
+ * support system can address one by the ticket id it knows (the customer is in the search attributes).
+ */
 export function journeyWorkflowId(stage: Stage, customerId: string, ticketId?: string): string {
-  return stage === 'complaint' ? `complaint-${customerId}-${ticketId}` : `${stage}-${customerId}`;
+  return stage === 'complaint' ? complaintWorkflowId(ticketId ?? '') : `${stage}-${customerId}`;
+}
+
+export function complaintWorkflowId(ticketId: string): string {
+  return `complaint-${ticketId}`;
 }
 
 const REUSE_POLICY = { never: 'REJECT_DUPLICATE', always: 'ALLOW_DUPLICATE', 'after-failure': 'ALLOW_DUPLICATE_FAILED_ONLY' } as const;
