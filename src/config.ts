@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { isTimeZone } from './shared/time-zone';
 import { parseDuration } from './shared/duration';
 
 /** Thrown when the environment does not describe a usable configuration; `message` names each bad variable. */
@@ -52,9 +53,26 @@ const EnvSchema = z.object({
   HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   HTTP_PORT: port.default(3000),
   PUBLIC_BASE_URL: z.url({ message: 'expected an absolute URL such as https://retention.example.com' }).optional(),
+  API_TOKENS: z
+    .string()
+    .transform((v) => v.split(',').map((t) => t.trim()).filter(Boolean))
+    .pipe(z.array(z.string().min(16, 'expected tokens of at least 16 characters')).min(1, 'expected at least one token'))
+    .optional(),
+  SUPPORT_WEBHOOK_SECRET: z.string().min(16, 'expected at least 16 characters').optional(),
+  WINBACK_SWEEP_HOUR: z.coerce.number().int().min(0, 'expected an hour from 0 to 23').max(23, 'expected an hour from 0 to 23').default(6),
+  WINBACK_SWEEP_TIMEZONE: z.string().refine(isTimeZone, 'expected an IANA time zone such as Europe/Paris').default('UTC'),
+  WEBHOOK_TOLERANCE: z.string().refine((v) => parseDuration(v) !== undefined, 'expected a duration such as "5 minutes"').default('5 minutes'),
 });
 
+/** Development-only credentials used when the embedded default runs without configured ones; never for production. */
+export const DEV_CREDENTIALS = {
+  apiToken: 'dev-marketer-token-change-me',
+  supportWebhookSecret: 'dev-support-webhook-secret-change-me',
+  twilioAuthToken: 'dev-twilio-auth-token',
+} as const;
+
 export type Env = Record<string, string | undefined>;
+
 
 function describeIssues(error: z.ZodError, env: Env): string {
   return error.issues
@@ -109,6 +127,8 @@ export function loadConfig(env: Env = process.env) {
       email: { max: e.FREQUENCY_CAP_EMAIL, windowMs: parseDuration(e.FREQUENCY_CAP_WINDOW) as number },
       sms: { max: e.FREQUENCY_CAP_SMS, windowMs: parseDuration(e.FREQUENCY_CAP_WINDOW) as number },
     },
+    /** When the daily win-back sweep runs (Temporal Schedule `winback-sweep-daily`). */
+    schedules: { sweepHour: e.WINBACK_SWEEP_HOUR, timezone: e.WINBACK_SWEEP_TIMEZONE },
     database: { url: e.DATABASE_URL ?? `sqlite:${path.join(dataDir, 'retention.sqlite')}` },
     email: {
       smtpUrl: e.SMTP_URL,
@@ -128,7 +148,17 @@ export function loadConfig(env: Env = process.env) {
     http: {
       host: e.HTTP_HOST,
       port: e.HTTP_PORT,
-      publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://${e.HTTP_HOST}:${e.HTTP_PORT}`,
+      publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://${e.HTTP_HOST}:${e.HTTP_PORT}`).replace(/\/+$/, ''),
+      /** Bearer tokens accepted on the marketer endpoints. */
+      apiTokens: e.API_TOKENS ?? [DEV_CREDENTIALS.apiToken],
+      /** Shared secret of the support system's HMAC-signed webhooks. */
+      supportWebhookSecret: e.SUPPORT_WEBHOOK_SECRET ?? DEV_CREDENTIALS.supportWebhookSecret,
+      /** How old a signed webhook's timestamp may be (either way) before it is refused as a replay. */
+      webhookToleranceMs: parseDuration(e.WEBHOOK_TOLERANCE) as number,
+      /** Twilio signs its webhooks with the account's auth token. */
+      twilioAuthToken: e.TWILIO_AUTH_TOKEN ?? DEV_CREDENTIALS.twilioAuthToken,
+      /** True when any credential above is a development default (the API warns at start). */
+      usesDevCredentials: !e.API_TOKENS || !e.SUPPORT_WEBHOOK_SECRET || !e.TWILIO_AUTH_TOKEN,
     },
   };
 }

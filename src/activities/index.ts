@@ -1,4 +1,5 @@
 import { journeyActivities, type JourneyDeps } from './journey';
+import { sweepActivities } from './sweep';
 
 /** The foundation sample's activity: no dependencies. */
 export const sampleActivities = {
@@ -9,7 +10,7 @@ export const sampleActivities = {
 
 /** Every activity the worker registers; side effects reach the outside world only through `deps`. */
 export function createActivities(deps: JourneyDeps) {
-  return { ...sampleActivities, ...journeyActivities(deps) };
+  return { ...sampleActivities, ...journeyActivities(deps), ...sweepActivities(deps) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

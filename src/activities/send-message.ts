@@ -6,6 +6,7 @@ import { TemplateError, type TemplateRenderer } from '../delivery/templates';
 import { unsubscribeUrl } from '../delivery/unsubscribe-token';
 import type { SendMessageInput, SendMessageResult } from '../shared/activity-contracts';
 import type { Channel } from '../shared/journey-types';
+import { nextSendableTime } from '../shared/quiet-hours';
 import type { CustomerProfile, Store } from '../store';
 import { surveyLink } from './links';
 
@@ -111,6 +112,14 @@ export async function sendMessage(deps: SendDeps, input: SendMessageInput): Prom
     firstProblem ??= problem;
   }
   if (!channel) return finish('skipped', input.channel, firstProblem ?? 'no-channel');
+
+  if (channel === 'sms' && channel !== input.channel) {
+    const opensAt = nextSendableTime(Date.now(), customer.timezone, input.quietHours);
+    if (opensAt > Date.now()) {
+      await outcome('deferred', channel, 'quiet-hours');
+      return { status: 'deferred', reason: 'quiet-hours', retryAt: opensAt };
+    }
+  }
 
   const cap = deps.frequencyCap[channel];
   const allowed = await store.reserveFrequencySlot({

@@ -1,17 +1,22 @@
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import path from 'node:path';
-import { Connection, type Client } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { openActivityDeps } from '../activities/deps';
-import type { CampaignCatalog } from '../campaigns/catalog';
 import { runMain } from '../cli-errors';
-import { loadConfig } from '../config';
+import { loadConfig, type AppConfig } from '../config';
+import { computeReport } from '../reports/compute';
+import { formatTable } from '../reports/format';
 import type { JourneyResult } from '../shared/journey-types';
-import { supportUpdateSignal, surveyAnswerSignal } from '../shared/messages';
 import { connectClient, connectWorker } from '../shared/temporal-connection';
-import { deliverCustomerEvent, startJourney } from '../triggers/journeys';
 import type { Store } from '../store';
+import type { TriggerContext } from '../triggers/context';
+import { buildApp } from '../triggers/http/app';
+import { ensureSchedules } from '../triggers/schedules';
 import { createWorker } from '../workers/worker';
+import { demoApi } from './demo-api';
+import { runDemoScenario } from './demo-scenario';
 import { startConfiguredDevServer, type DevServer } from './dev-server';
 import { projectRoot } from './paths';
 
@@ -25,62 +30,58 @@ async function temporalReachable(address: string): Promise<boolean> {
   }
 }
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Each stage once, with the demo campaigns' second-scale timing, and the customer events that steer them. */
-async function runStages(client: Client, store: Store, catalog: CampaignCatalog, taskQueue: string, run: string) {
-  const id = (name: string) => `demo-${run}-${name}`;
-  const people = [
-    { id: id('ada'), name: 'Ada', email: 'ada@example.com', preferredChannel: 'email' as const },
-    { id: id('grace'), name: 'Grace', phone: '+15005550006', email: 'grace@example.com', preferredChannel: 'sms' as const },
-    { id: id('linus'), name: 'Linus', email: 'linus@example.com', preferredChannel: 'email' as const, tier: 'gold' },
-    { id: id('barbara'), name: 'Barbara', email: 'barbara@example.com', preferredChannel: 'email' as const },
-  ];
-  for (const p of people) await store.upsertCustomer({ ...p, consentEmail: true, consentSms: true });
-  const [ada, grace, linus, barbara] = people as [(typeof people)[0], (typeof people)[0], (typeof people)[0], (typeof people)[0]];
-
-  const onboarding = await startJourney(client, catalog, taskQueue, { stage: 'onboarding', customerId: ada.id });
-  const winbackWon = await startJourney(client, catalog, taskQueue, { stage: 'winback', customerId: grace.id });
-  const winbackLost = await startJourney(client, catalog, taskQueue, { stage: 'winback', customerId: barbara.id });
-  const complaint = await startJourney(client, catalog, taskQueue, { stage: 'complaint', customerId: linus.id, ticket: { id: `T-${run}`, subject: 'Late delivery' } });
-  console.log(`started: ${[onboarding, winbackWon, winbackLost, complaint].map((j) => j.workflowId).join(', ')}`);
-
-  await pause(3000);
-  console.log(`${ada.name} activates; ${grace.name} buys with the win-back offer`);
-  await deliverCustomerEvent(client, catalog, taskQueue, ada.id, { type: 'activation' });
-  await deliverCustomerEvent(client, catalog, taskQueue, grace.id, { type: 'purchase', amount: 80 });
-  const ticket = client.workflow.getHandle(complaint.workflowId);
-  await pause(1500);
-  await ticket.signal(supportUpdateSignal, { type: 'first-response', note: 'We are on it.' });
-  await pause(1500);
-  await ticket.signal(supportUpdateSignal, { type: 'resolved', note: 'Refund issued.' });
-  await pause(1500);
-  console.log(`${linus.name} rates the complaint handling 2/5 (a recovery offer follows)`);
-  await ticket.signal(surveyAnswerSignal, { survey: 'csat', rating: 2 });
-
-  const results: [string, JourneyResult][] = [];
-  for (const j of [onboarding, winbackWon, winbackLost, complaint]) {
-    results.push([j.workflowId, await client.workflow.getHandle(j.workflowId).result()]);
-  }
-  await deliverCustomerEvent(client, catalog, taskQueue, ada.id, { type: 'purchase', amount: 600 });
-  await pause(1500);
-  return { results, people };
+/** `preferred` if nothing listens there, else a free port the OS picks (a second demo next to a running API). */
+function availablePort(preferred: number): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => {
+      const fallback = net.createServer();
+      fallback.listen(0, '127.0.0.1', () => {
+        const { port } = fallback.address() as net.AddressInfo;
+        fallback.close(() => resolve(port));
+      });
+    });
+    server.listen(preferred, '127.0.0.1', () => server.close(() => resolve(preferred)));
+  });
 }
 
-/**
- * `npm run demo`: the embedded setup end to end. Starts (or reuses) the dev server, runs a worker, runs every
- * lifecycle stage with the demo campaigns (seconds instead of days) and prints outcomes, messages and where to look.
- * Stays up for browsing when run in a terminal; pass --exit to stop right away.
- */
-runMain(async () => {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+async function demoConfig(): Promise<AppConfig> {
+  const port = process.env.HTTP_PORT ? undefined : await availablePort(3000);
   // Demo campaigns squeeze days into seconds, so the weekly frequency cap is lifted unless set explicitly.
-  const config = loadConfig({
+  return loadConfig({
     CAMPAIGNS_DIR: path.join(projectRoot, 'campaigns', 'demo'),
     FREQUENCY_CAP_EMAIL: '50',
     FREQUENCY_CAP_SMS: '50',
+    ...(port === undefined ? {} : { HTTP_PORT: String(port) }),
     ...process.env,
   });
+}
+
+async function printOutcomes(store: Store, customerIds: string[]): Promise<void> {
+  const counts = new Map<string, Map<string, number>>();
+  for (const customerId of customerIds) {
+    for (const row of await store.listOutcomes({ customerId })) {
+      const perStage = counts.get(row.stage) ?? new Map<string, number>();
+      perStage.set(row.status, (perStage.get(row.status) ?? 0) + 1);
+      counts.set(row.stage, perStage);
+    }
+  }
+  console.log('\noutcomes per stage (messages sent, and what customers did):');
+  for (const [stage, perStatus] of counts) {
+    console.log(`  ${stage.padEnd(11)} ${[...perStatus].map(([status, n]) => `${status}=${n}`).join(' ')}`);
+  }
+}
+
+/**
+ * `npm run demo`: the product end to end on the embedded setup. Starts (or reuses) the Temporal dev server, a
+ * worker (which ensures the daily win-back schedule) and the HTTP API; imports a sample segment and starts
+ * onboarding for it; drives every stage through the API (activations, purchases, a signed complaint and its
+ * resolution, survey answers through signed links, a lapse found by the win-back schedule); prints what happened,
+ * the report, and where to look. Stays up for browsing when run in a terminal; `--exit` stops right away.
+ */
+runMain(async () => {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const config = await demoConfig();
   const t = config.temporal;
   let server: DevServer | undefined;
   if (t.embedded && !(await temporalReachable(t.address))) {
@@ -94,42 +95,56 @@ runMain(async () => {
   const workerConnection = await connectWorker(t);
   const client = await connectClient(t);
   const { deps, close } = await openActivityDeps(config, client);
+  const catalog = deps.temporal.catalog;
+  await ensureSchedules(client, { taskQueue: t.taskQueue, catalog, sweepHour: config.schedules.sweepHour, timezone: config.schedules.timezone });
   const worker = await createWorker({ connection: workerConnection, namespace: t.namespace, taskQueue: t.taskQueue, deps });
+  const working = worker.run();
+
+  const ctx: TriggerContext = { client, catalog, taskQueue: t.taskQueue, store: deps.store };
+  const app = await buildApp({ config, ctx });
+  await app.listen({ host: config.http.host, port: config.http.port });
+  const base = config.http.publicBaseUrl;
+  console.log(`API on ${base} (OpenAPI: ${base}/openapi.json)`);
+
   const run = randomBytes(3).toString('hex');
-  const { results, people } = await worker.runUntil(() => runStages(client, deps.store, deps.temporal.catalog, t.taskQueue, run));
+  const startedAt = new Date(Date.now() - 60_000);
+  const api = demoApi(base, config.http.apiTokens[0] as string, config.http.supportWebhookSecret);
+  const story = await runDemoScenario(ctx, config, api, run, (line) => console.log(`- ${line}`));
 
   console.log('\njourneys:');
-  for (const [workflowId, r] of results) {
-    const extra = Object.entries(r.details)
-      .filter(([k]) => ['offerCode', 'churnReason', 'csat', 'recoveryOfferCode', 'timeToResolutionMs', 'escalations'].includes(k))
+  for (const workflowId of story.finishing) {
+    const result: JourneyResult = await client.workflow.getHandle(workflowId).result();
+    const extra = Object.entries(result.details)
+      .filter(([k]) => ['offerCode', 'churnReason', 'csat', 'timeToResolutionMs', 'escalations'].includes(k))
       .map(([k, v]) => `${k}=${v}`)
       .join(' ');
-    console.log(`  ${workflowId.padEnd(34)} ${r.outcome.padEnd(10)} ${r.messagesSent} sent ${extra}`);
+    console.log(`  ${workflowId.padEnd(38)} ${result.outcome.padEnd(10)} ${result.messagesSent} sent ${extra}`);
   }
-  console.log('\noutcomes recorded per stage:');
-  for (const p of people) {
-    const rows = await deps.store.listOutcomes({ customerId: p.id });
-    const counts = new Map<string, number>();
-    for (const row of rows) counts.set(`${row.stage}:${row.status}`, (counts.get(`${row.stage}:${row.status}`) ?? 0) + 1);
-    console.log(`  ${p.name.padEnd(8)} ${[...counts].map(([k, n]) => `${k}=${n}`).join(' ')}`);
-  }
-  console.log(`\nmessages: ${deps.email.kind === 'outbox' ? `${config.email.outboxDir} (.eml files, sms.jsonl)` : 'sent through SMTP/Twilio'}`);
+  await printOutcomes(deps.store, story.customerIds);
+
+  const report = await computeReport(deps.store, { from: startedAt, to: new Date(Date.now() + 60_000) });
+  console.log(`\nreport for this run's period (all customers in the store):\n${formatTable(report)}`);
+
+  const token = encodeURIComponent(config.http.apiTokens[0] as string);
+  console.log(`\nreport page: ${base}/reports?token=${token}&from=${startedAt.toISOString().slice(0, 10)}`);
+  console.log(`messages: ${deps.email.kind === 'outbox' ? `${config.email.outboxDir} (.eml files, sms.jsonl)` : 'sent through SMTP/Twilio'}`);
   console.log(`store: ${config.database.url}`);
   if (uiUrl) {
     console.log(`Temporal Web UI: ${uiUrl}/namespaces/${t.namespace}/workflows`);
-    console.log(`  filter: CustomerId STARTS_WITH "demo-${run}"`);
+    console.log(`  filter: CustomerId STARTS_WITH "demo-${run}"; schedules: ${uiUrl}/namespaces/${t.namespace}/schedules`);
   }
+
+  const stayUp = process.stdout.isTTY && !process.argv.includes('--exit');
+  if (stayUp) {
+    console.log('\nThe worker, the API and the dev server stay up so you can browse; Ctrl-C to stop.');
+    await new Promise<void>((resolve) => process.once('SIGINT', resolve));
+  }
+  await app.close();
+  if (worker.getState() === 'RUNNING') worker.shutdown(); // Ctrl-C already began the SDK's own graceful shutdown
+  await working;
   await close();
   await client.connection.close();
   await workerConnection.close();
-
-  const stayUp = server && process.stdout.isTTY && !process.argv.includes('--exit');
-  if (stayUp) {
-    console.log('\nThe dev server stays up so you can browse the UI; Ctrl-C to stop.');
-    const keepAlive = setInterval(() => undefined, 1 << 30);
-    await new Promise<void>((resolve) => process.once('SIGINT', resolve));
-    clearInterval(keepAlive);
-  }
   await server?.stop();
   console.log('demo finished');
 });

@@ -1,5 +1,6 @@
 import { runMain } from '../cli-errors';
 import { loadConfig } from '../config';
+import { describeChromium } from './chromium';
 import { ensurePostgres } from './postgres';
 import { describeCli, resolveTemporalCli } from './temporal-cli';
 import { describeTestServer, resolveTestServer } from './test-server';
@@ -7,7 +8,7 @@ import { describeTestServer, resolveTestServer } from './test-server';
 /**
  * `npm run provision`: makes sure a Temporal CLI (dev server) and the time-skipping test server are available,
  * building or fetching them into `.temporal/` when needed, and says which ones will be used. With --tests it also
- * makes sure a PostgreSQL server can be started for the store tests.
+ * makes sure a PostgreSQL server can be started for the store tests and Chromium is there for the browser tests.
  */
 runMain(async () => {
   const quiet = process.argv.includes('--quiet');
@@ -17,5 +18,8 @@ runMain(async () => {
   const testServer = await resolveTestServer(quiet ? () => undefined : log);
   log(describeCli(cli));
   log(describeTestServer(testServer));
-  if (process.argv.includes('--tests')) log(await ensurePostgres(log));
+  if (process.argv.includes('--tests')) {
+    log(await ensurePostgres(log));
+    log(await describeChromium(log));
+  }
 });

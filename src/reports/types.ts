@@ -74,6 +74,7 @@ export interface WinbackFigures {
 
 export interface SatisfactionFigures {
   csat: Rate;
+  /** NPS score in points, -100..100 (% promoters - % detractors), null without responses. */
   nps: { responses: number; promoters: number; passives: number; detractors: number; score: number | null };
 }
 
@@ -93,7 +94,10 @@ export interface VariantFunnel {
   entered: number;
   sent: number;
   delivered: number;
+  /** Messages that did not go out: 'failed' plus 'bounced' outcome rows. */
   failed: number;
+  /** Of `failed`, the permanent refusals (bad address, opted out at the provider). */
+  bounced?: number;
   skipped: number;
   skippedByReason: Array<{ reason: string; count: number }>;
   conversions: number;
@@ -113,6 +117,8 @@ export interface Lift {
   ci95: [number, number] | null;
   /** Two-sided p-value of the two-proportion z-test. */
   pValue: number | null;
+  /** The z statistic (pooled standard error). */
+  z?: number | null;
 }
 
 export interface CampaignFigures {
@@ -128,6 +134,7 @@ export interface TrendPoint {
   churnRate: number | null;
   retentionRate: number | null;
   csat: number | null;
+  /** NPS points, -100..100. */
   nps: number | null;
 }
 
@@ -142,4 +149,6 @@ export interface Report {
   complaints: ComplaintFigures;
   campaigns: CampaignFigures[];
   trend: { interval: 'day' | 'week' | 'month'; points: TrendPoint[] };
+  /** Caveats about the data behind the figures (e.g. a metric nothing records yet). */
+  notes?: string[];
 }

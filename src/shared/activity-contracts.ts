@@ -40,6 +40,11 @@ export interface SendMessageInput {
   extras: MessageExtras;
   whenCapped: 'defer' | 'skip';
   maxSmsSegments?: number;
+  /**
+   * The campaign's SMS quiet hours. The workflow already waits for them when it picks SMS; the activity defers a
+   * message that falls back from email to SMS inside them (the workflow cannot know about that fallback).
+   */
+  quietHours?: { start: number; end: number };
 }
 
 export type SendMessageResult =

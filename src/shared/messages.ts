@@ -4,7 +4,7 @@ import type { JourneyState } from './journey-types';
 
 /** Everything a customer does that a running journey may react to; triggers validate with this schema. */
 export const CustomerEventSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('purchase'), amount: z.number().positive(), orderId: z.string().min(1).optional() }),
+  z.object({ type: z.literal('purchase'), amount: z.number().positive(), orderId: z.string().min(1).max(200).optional() }),
   z.object({ type: z.literal('activation') }),
   z.object({ type: z.literal('login') }),
   z.object({ type: z.literal('unsubscribe'), channel: z.enum(['email', 'sms', 'all']).default('all') }),

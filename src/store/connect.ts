@@ -26,6 +26,8 @@ function openSqlite(file: string): Kysely<Database> {
   // Several processes (worker, HTTP API, CLI) may share the file: wait for a writer instead of failing.
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
+  // Reports scan large indexes; memory-mapped reads roughly halve their time.
+  database.pragma('mmap_size = 268435456');
   return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
 }
 

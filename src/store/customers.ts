@@ -103,6 +103,15 @@ export function customerQueries({ db }: Connection) {
       return row && toProfile(row);
     },
 
+    /**
+     * Customers with this E.164 phone number, in id order (a number can be shared, e.g. by a household; consent
+     * given or withdrawn by SMS is about the number, so callers act on all of them).
+     */
+    async findCustomersByPhone(phone: string, limit = 100): Promise<CustomerProfile[]> {
+      const rows = await db.selectFrom('customers').selectAll().where('phone', '=', phone.trim()).orderBy('id').limit(limit).execute();
+      return rows.map(toProfile);
+    },
+
     async setConsent(customerId: string, channel: Channel, granted: boolean): Promise<CustomerProfile> {
       const column = channel === 'email' ? 'consent_email' : 'consent_sms';
       const row = await db

@@ -34,6 +34,7 @@ export interface Store {
 
   upsertCustomer(input: CustomerInput): Promise<CustomerProfile>;
   getCustomer(id: string): Promise<CustomerProfile | undefined>;
+  findCustomersByPhone(phone: string, limit?: number): Promise<CustomerProfile[]>;
   setConsent(customerId: string, channel: Channel, granted: boolean): Promise<CustomerProfile>;
   recordPurchase(customerId: string, amount: number, at: Date): Promise<CustomerProfile>;
   touchActivity(customerId: string, at: Date): Promise<CustomerProfile>;
@@ -41,6 +42,7 @@ export interface Store {
   listInactiveCustomers(before: Date, limit: number, afterId?: string): Promise<CustomerProfile[]>;
 
   suppress(channel: Channel, address: string, reason: string): Promise<void>;
+  unsuppress(channel: Channel, address: string, reasons: string[]): Promise<boolean>;
   isSuppressed(channel: Channel, address: string): Promise<boolean>;
 
   claimSend(claim: SendClaim): Promise<{ entry: LedgerEntry; created: boolean }>;

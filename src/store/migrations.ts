@@ -122,10 +122,45 @@ function initial(dialect: Dialect): Migration {
   };
 }
 
+/**
+ * Indexes for the report (src/reports), so it aggregates a million outcome rows from indexes alone:
+ * - outcomes_report covers the report's main pass, in its GROUP BY order (SQLite streams the groups instead of
+ *   sorting every row), including the run (workflow_id) each entry's conversion is looked up by;
+ * - outcomes_status_customer serves per-customer aggregates of one status (purchases, first churn) and status scans;
+ * - outcomes_workflow_status serves the per-run lookups (conversion after entry, resolution of a complaint, won back).
+ */
+const reportIndexes: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createIndex('outcomes_report')
+      .on('outcomes')
+      .columns(['campaign_id', 'stage', 'variant', 'holdout', 'status', 'reason', 'occurred_at', 'customer_id', 'value', 'workflow_id'])
+      .execute();
+    await db.schema.createIndex('outcomes_status_customer').on('outcomes').columns(['status', 'customer_id', 'occurred_at', 'value']).execute();
+    await db.schema.createIndex('outcomes_workflow_status').on('outcomes').columns(['workflow_id', 'status', 'occurred_at']).execute();
+  },
+  async down(db: Kysely<unknown>) {
+    for (const index of ['outcomes_workflow_status', 'outcomes_status_customer', 'outcomes_report']) {
+      await db.schema.dropIndex(index).ifExists().execute();
+    }
+  },
+};
+
+/** Lookups by phone (inbound SMS keywords) and by provider message id (delivery receipts). */
+const lookupIndexes: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.createIndex('customers_phone').on('customers').column('phone').execute();
+    await db.schema.createIndex('send_ledger_provider_message').on('send_ledger').column('provider_message_id').execute();
+  },
+  async down(db: Kysely<unknown>) {
+    for (const index of ['send_ledger_provider_message', 'customers_phone']) await db.schema.dropIndex(index).ifExists().execute();
+  },
+};
+
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   return {
     async getMigrations() {
-      return { '0001_initial': initial(dialect) };
+      return { '0001_initial': initial(dialect), '0002_report_indexes': reportIndexes, '0003_lookup_indexes': lookupIndexes };
     },
   };
 }

@@ -18,6 +18,18 @@ export function suppressionQueries({ db }: Connection) {
         .execute();
     },
 
+    /** Lifts a suppression recorded for one of `reasons` (a START after STOP); other reasons (bounces) stay. */
+    async unsuppress(channel: Channel, address: string, reasons: string[]): Promise<boolean> {
+      if (reasons.length === 0) return false;
+      const result = await db
+        .deleteFrom('suppressions')
+        .where('channel', '=', channel)
+        .where('address', '=', normalizeAddress(channel, address))
+        .where('reason', 'in', reasons)
+        .executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
+    },
+
     async isSuppressed(channel: Channel, address: string): Promise<boolean> {
       const row = await db
         .selectFrom('suppressions')

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isTimeZone } from '../shared/time-zone';
 
 export const CHANNELS = ['email', 'sms'] as const;
 export type Channel = (typeof CHANNELS)[number];
@@ -8,15 +9,6 @@ export class StoreNotFoundError extends Error {
   override name = 'StoreNotFoundError';
 }
 
-function isTimeZone(zone: string): boolean {
-  try {
-    // Throws a RangeError for anything that is not an IANA zone (or UTC offset name) the runtime knows.
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** What callers may send to `upsertCustomer`; omitted fields keep their stored value on update. */
 export const CustomerInputSchema = z.object({

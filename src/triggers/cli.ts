@@ -1,50 +1,53 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { runMain } from '../cli-errors';
 import { loadConfig } from '../config';
-import { connectClient } from '../shared/temporal-connection';
-import { activateSample, sampleState, startSample } from './sample';
+import { registerEventCommands } from './cli/events';
+import { processIo, type CliIo, type CliRun } from './cli/io';
+import { registerJourneyCommands } from './cli/journeys';
+import { registerReportCommand } from './cli/report';
+import { registerSampleCommands } from './cli/sample';
+import { registerSchedulesCommand } from './cli/schedules';
 
 /** `retention …`: the marketer's and operator's command line; every command has --help. */
-export function buildCli(): Command {
-  const program = new Command('retention').description('Retention Orchestrator: start and steer retention campaigns');
-
-  const sample = program.command('sample').description('the foundation sample workflow (greeting + activation wait)');
-  sample
-    .command('start')
-    .description('start the sample workflow for one customer')
-    .argument('<customerId>', 'customer id')
-    .requiredOption('--name <name>', 'customer name used in the greeting')
-    .option('--window <duration>', 'how long to wait for activation', '3 days')
-    .option('--wait', 'wait for the workflow to finish and print its result')
-    .action(async (customerId: string, opts: { name: string; window: string; wait?: boolean }) => {
-      const config = loadConfig();
-      const client = await connectClient(config.temporal);
-      const handle = await startSample(client, config.temporal.taskQueue, {
-        customerId,
-        name: opts.name,
-        activationWindow: opts.window,
-      });
-      console.log(`started ${handle.workflowId}`);
-      if (opts.wait) console.log(JSON.stringify(await handle.result()));
-      await client.connection.close();
+export function buildCli(run: CliRun): Command {
+  const program = new Command('retention')
+    .description('Retention Orchestrator: start and steer retention campaigns (settings come from the environment, see README)')
+    // Set before any subcommand exists: subcommands inherit them. Commander reports its own errors as CommanderError.
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => run.io.stdout.write(text),
+      writeErr: (text) => run.io.stderr.write(text),
     });
-  sample
-    .command('activate')
-    .description('send the activation event to a running sample workflow')
-    .argument('<customerId>', 'customer id')
-    .action(async (customerId: string) => {
-      const config = loadConfig();
-      const client = await connectClient(config.temporal);
-      await activateSample(client, customerId);
-      console.log(JSON.stringify(await sampleState(client, customerId)));
-      await client.connection.close();
-    });
+  registerJourneyCommands(program, run);
+  registerEventCommands(program, run);
+  registerSchedulesCommand(program);
+  registerReportCommand(program, {
+    write: (text) => void run.io.stdout.write(text),
+    databaseUrl: () => loadConfig(run.io.env).database.url,
+  });
+  registerSampleCommands(program, run);
   return program;
+}
+
+/**
+ * Runs one command line (without the `node cli.js` prefix) and returns the exit code. Usage errors and --help end
+ * here with commander's code; service errors (InvalidInputError, NotFoundError, ConflictError, ...) are thrown for
+ * the caller: runMain prints them as one `error: …` line.
+ */
+export async function runCli(argv: string[], io: Partial<CliIo> = {}): Promise<number> {
+  const run: CliRun = { io: { ...processIo(), ...io }, exitCode: 0 };
+  try {
+    await buildCli(run).parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    throw err;
+  }
+  return run.exitCode;
 }
 
 if (require.main === module) {
   runMain(async () => {
-    await buildCli().parseAsync(process.argv);
+    process.exitCode = await runCli(process.argv.slice(2));
   });
 }

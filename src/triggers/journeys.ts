@@ -1,11 +1,12 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowStartOptions } from '@temporalio/client';
+import { QueryNotRegisteredError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowStartOptions } from '@temporalio/client';
 import { campaignFor, type CampaignCatalog } from '../campaigns/catalog';
 import type { Stage } from '../shared/campaign-definition';
 import type { JourneyInput, JourneyState } from '../shared/journey-types';
 import { customerEventSignal, CustomerEventSchema, journeyStateQuery, type CustomerEvent } from '../shared/messages';
 import { CampaignIdKey, CustomerIdKey, LifecycleStageKey } from '../shared/search-attributes';
-import { zodErrorLines } from '../shared/zod-errors';
 import { UserFacingError } from '../cli-errors';
+import type { TriggerContext } from './context';
+import { ConflictError, InvalidInputError, NotFoundError, parseInput } from './errors';
 
 export const WORKFLOW_TYPES: Record<Stage, string> = {
   onboarding: 'onboardingWorkflow',
@@ -35,10 +36,20 @@ export interface JourneyRequest {
   ticket?: { id: string; subject?: string };
 }
 
+/** The campaign a start will use; an unknown one (or one of another stage) is the caller's mistake, naming the field. */
+function campaignOrInvalid(catalog: CampaignCatalog, stage: Stage, campaignId: string | undefined) {
+  try {
+    return campaignFor(catalog, stage, campaignId);
+  } catch (err) {
+    if (err instanceof UserFacingError) throw new InvalidInputError('campaign', [{ path: 'campaignId', message: err.message }]);
+    throw err;
+  }
+}
+
 /** Start options shared by every way a journey begins (trigger, hand-off, signal-with-start). */
 export function journeyStartOptions(catalog: CampaignCatalog, taskQueue: string, request: JourneyRequest) {
-  if (request.stage === 'complaint' && !request.ticket) throw new UserFacingError('a complaint journey needs a ticket id');
-  const entry = campaignFor(catalog, request.stage, request.campaignId);
+  if (request.stage === 'complaint' && !request.ticket) throw new InvalidInputError('complaint', [{ path: 'ticketId', message: 'a complaint journey needs a ticket id' }]);
+  const entry = campaignOrInvalid(catalog, request.stage, request.campaignId);
   const input: JourneyInput = { customerId: request.customerId, definition: entry.input, ticket: request.ticket };
   return {
     taskQueue,
@@ -71,12 +82,20 @@ export async function startJourney(client: Client, catalog: CampaignCatalog, tas
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
       const description = await client.workflow.getHandle(options.workflowId).describe();
       if (description.status.name === 'RUNNING') return { workflowId: options.workflowId, runId: description.runId, started: false };
-      throw new UserFacingError(
+      throw new ConflictError(
         `${request.stage} already ran for customer ${request.customerId} (${options.workflowId}, ${description.status.name}) and campaign re-entry does not allow another run`,
       );
     }
     throw err;
   }
+}
+
+/** Starts a stage for a customer the store knows; an unknown customer is refused before anything starts. */
+export async function startCustomerJourney(ctx: TriggerContext, request: JourneyRequest): Promise<StartedJourney> {
+  if (!(await ctx.store.getCustomer(request.customerId))) {
+    throw new NotFoundError(`unknown customer ${request.customerId}: add the customer first (or start from a CSV with profile columns)`);
+  }
+  return startJourney(ctx.client, ctx.catalog, ctx.taskQueue, request);
 }
 
 /** Starts the stage with the event as its first signal, or signals the running one (the event is never dropped). */
@@ -110,9 +129,7 @@ export async function deliverCustomerEvent(
   customerId: string,
   rawEvent: unknown,
 ): Promise<{ deliveredTo: string[] }> {
-  const parsed = CustomerEventSchema.safeParse(rawEvent);
-  if (!parsed.success) throw new UserFacingError(`invalid customer event: ${zodErrorLines(parsed.error).join('; ')}`);
-  const event = parsed.data;
+  const event = parseInput(CustomerEventSchema, rawEvent, 'customer event');
   const deliveredTo: string[] = [];
   for (const stage of EVENT_STAGES) {
     const workflowId = journeyWorkflowId(stage, customerId);
@@ -131,5 +148,74 @@ export async function deliverCustomerEvent(
 }
 
 export async function journeyState(client: Client, workflowId: string): Promise<JourneyState> {
-  return client.workflow.getHandle(workflowId).query(journeyStateQuery);
+  try {
+    return await client.workflow.getHandle(workflowId).query(journeyStateQuery);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no journey ${workflowId}`);
+    // The query handler is set once the journey has loaded its customer: not yet, or never (it failed first).
+    if (err instanceof QueryNotRegisteredError) throw new ConflictError(`journey ${workflowId} has no state yet: it is starting, or it ended before it began`);
+    throw err;
+  }
+}
+
+const STATE_QUERY_DEADLINE_MS = 2_000;
+
+export interface JourneySummary {
+  workflowId: string;
+  runId: string;
+  type: string;
+  stage?: string;
+  campaignId?: string;
+  status: string;
+  startedAt: string;
+  closedAt?: string;
+  /** The workflow's own view (journeyState query), for running journeys only. */
+  state?: JourneyState;
+}
+
+/**
+ * A customer's journeys, newest first, from Temporal's visibility store (search attribute CustomerId); running ones
+ * carry their live state. Visibility is eventually consistent: a journey started a moment ago may be missing.
+ */
+export async function listCustomerJourneys(client: Client, customerId: string, limit = 50): Promise<JourneySummary[]> {
+  const journeys: JourneySummary[] = [];
+  const query = `CustomerId = ${JSON.stringify(customerId)}`;
+  for await (const info of client.workflow.list({ query, pageSize: limit })) {
+    const attributes = info.typedSearchAttributes;
+    const summary: JourneySummary = {
+      workflowId: info.workflowId,
+      runId: info.runId,
+      type: info.type,
+      stage: attributes.get(LifecycleStageKey),
+      campaignId: attributes.get(CampaignIdKey),
+      status: info.status.name,
+      startedAt: info.startTime.toISOString(),
+      closedAt: info.closeTime?.toISOString(),
+    };
+    if (info.status.name === 'RUNNING' && summary.stage) {
+      // A query waits for a worker; with none polling, show the journey without its live state instead of hanging.
+      summary.state = await client
+        .withDeadline(Date.now() + STATE_QUERY_DEADLINE_MS, () => client.workflow.getHandle(info.workflowId, info.runId).query(journeyStateQuery))
+        .catch(() => undefined);
+    }
+    journeys.push(summary);
+    if (journeys.length >= limit) break;
+  }
+  return journeys;
+}
+
+/** Asks a running journey to stop (Temporal cancellation); the workflow records how it ended. */
+export async function cancelJourney(client: Client, workflowId: string): Promise<{ workflowId: string; status: string }> {
+  const handle = client.workflow.getHandle(workflowId);
+  try {
+    const description = await handle.describe();
+    if (description.status.name !== 'RUNNING') {
+      throw new ConflictError(`journey ${workflowId} is not running (${description.status.name})`);
+    }
+    await handle.cancel();
+    return { workflowId, status: 'CANCEL_REQUESTED' };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no journey ${workflowId}`);
+    throw err;
+  }
 }

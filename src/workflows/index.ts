@@ -3,3 +3,4 @@ export { onboardingWorkflow } from './onboarding';
 export { nurtureWorkflow } from './nurture';
 export { complaintWorkflow } from './complaint';
 export { winbackWorkflow } from './winback';
+export { winbackSweepWorkflow } from './sweep';

@@ -237,6 +237,7 @@ export class Journey<S extends Stage> {
         extras,
         whenCapped: attempt < MAX_DEFERRALS ? this.definition.whenCapped : 'skip',
         maxSmsSegments: step.maxSmsSegments,
+        quietHours: this.definition.quietHours,
       });
       if (result.status !== 'deferred') break;
       await this.waitUntil(result.retryAt, () => this.stopRequested);

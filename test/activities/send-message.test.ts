@@ -150,6 +150,27 @@ describe('sendMessage activity', () => {
     expect(row).toMatchObject({ status: 'sent', channel: 'sms' });
   });
 
+  it('defers an email that falls back to SMS inside the quiet hours, and sends it once they are over', async () => {
+    const c = await seed({ consentEmail: false, timezone: 'UTC' });
+    const hourNow = new Date().getUTCHours();
+    // Quiet from the previous UTC hour to two hours from now: inside them even if the hour turns meanwhile.
+    const quietHours = { start: (hourNow + 23) % 24, end: (hourNow + 2) % 24 };
+    const deferred = await sendMessage(deps, input(c.id, { quietHours }));
+    expect(deferred).toMatchObject({ status: 'deferred', reason: 'quiet-hours' });
+    const retryAt = (deferred as { retryAt: number }).retryAt;
+    expect(new Date(retryAt).getUTCHours()).toBe((hourNow + 2) % 24);
+    expect(new Date(retryAt).getUTCMinutes()).toBe(0);
+    expect(twilio.requests).toHaveLength(0);
+
+    // An email that goes out as email is not held: quiet hours are for SMS.
+    const d = await seed({ timezone: 'UTC' });
+    expect(await sendMessage(deps, input(d.id, { quietHours }))).toMatchObject({ status: 'sent', channel: 'email' });
+
+    const outside = { start: (hourNow + 3) % 24, end: (hourNow + 4) % 24 };
+    expect(await sendMessage(deps, input(c.id, { quietHours: outside }))).toMatchObject({ status: 'sent', channel: 'sms' });
+    expect(twilio.requests).toHaveLength(1);
+  });
+
   it('skips with no-email-consent when there is no fallback', async () => {
     const c = await seed({ consentEmail: false });
     const result = await sendMessage(deps, input(c.id, { fallback: false }));

@@ -4,10 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities, type JourneyDeps } from '../../src/activities';
+import { buildTestJourneyDeps } from '../harness/journey-deps';
 import { loadCatalog, parseDefinition, type CampaignCatalog } from '../../src/campaigns/catalog';
-import { createEmailTransport } from '../../src/delivery/email';
-import { createSmsTransport, RedirectingRequestClient } from '../../src/delivery/sms';
-import { createTemplateRenderer } from '../../src/delivery/templates';
 import type { CampaignDefinitionInput } from '../../src/shared/campaign-definition';
 import { createStore, type CustomerInput, type Store } from '../../src/store';
 import { startSmtpServer, type FakeSmtpServer } from '../fakes/smtp-server';
@@ -57,27 +55,7 @@ export async function startJourneyKit(campaigns: CampaignDefinitionInput[] = [])
     catalog.defaults.set(entry.definition.stage, entry);
   }
   const taskQueue = uniqueTaskQueue('journey');
-  const email = createEmailTransport({
-    smtpUrl: smtp.url,
-    from: 'Shop <hello@shop.test>',
-    poolSize: 2,
-    ratePerSecond: 1000,
-    outboxDir: path.join(dir, 'outbox'),
-  });
-  const sms = createSmsTransport(
-    { accountSid: twilio.accountSid, authToken: twilio.authToken, fromNumber: '+15005550006', messagingServiceSid: undefined },
-    { outboxDir: path.join(dir, 'outbox'), statusCallbackUrl: 'http://127.0.0.1:1/webhooks/twilio/status', httpClient: new RedirectingRequestClient(twilio.url) },
-  );
-  const deps: JourneyDeps = {
-    store,
-    email,
-    sms,
-    renderer: createTemplateRenderer(),
-    links: { publicBaseUrl: 'https://shop.test', secret: 'test-secret-test-secret' },
-    brandName: 'Shop',
-    frequencyCap: { email: { max: 100, windowMs: 86_400_000 }, sms: { max: 100, windowMs: 86_400_000 } },
-    temporal: { client: env.client, taskQueue, catalog },
-  };
+  const deps = buildTestJourneyDeps({ store, smtp, twilio, client: env.client, taskQueue, catalog, dir });
   const activities = createActivities(deps);
   return {
     env,
@@ -102,7 +80,7 @@ export async function startJourneyKit(campaigns: CampaignDefinitionInput[] = [])
       return worker.runUntil(fn);
     },
     async close() {
-      email.close();
+      deps.email.close();
       await Promise.allSettled([store.close(), smtp.close(), twilio.close()]);
       await env.teardown();
     },

@@ -31,7 +31,7 @@ describe.each(backends)('store migrations on %s', (dialect, open) => {
     const { db } = connect(url);
     try {
       const rows = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(db);
-      expect(rows.rows.map((r) => r.name)).toEqual(['0001_initial']);
+      expect(rows.rows.map((r) => r.name)).toEqual(['0001_initial', '0002_report_indexes', '0003_lookup_indexes']);
     } finally {
       await db.destroy();
     }

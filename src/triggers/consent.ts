@@ -1,0 +1,199 @@
+import { verifyUnsubscribe, type UnsubscribeChannel } from '../delivery/unsubscribe-token';
+import { isMessageStatus, type Channel, type MessageStatus, type OutcomeStatus } from '../store';
+import type { TriggerContext } from './context';
+import { recordCustomerEvent } from './customer-events';
+import { NotFoundError } from './errors';
+
+/**
+ * Consent as customers express it outside the marketer's tools: SMS keywords (STOP/START/HELP), the signed
+ * unsubscribe link, and the provider's delivery reports. Every entry point (Twilio webhooks, the link pages, a
+ * CLI) goes through these functions, which keep the store and the running journeys in step.
+ */
+
+export type SmsKeyword = 'stop' | 'start' | 'help';
+
+/** The carrier-standard keywords (CTIA) Twilio itself honours; compared case-insensitively to the whole trimmed body. */
+const KEYWORDS: Record<string, SmsKeyword> = {
+  STOP: 'stop',
+  STOPALL: 'stop',
+  UNSUBSCRIBE: 'stop',
+  CANCEL: 'stop',
+  END: 'stop',
+  QUIT: 'stop',
+  REVOKE: 'stop',
+  OPTOUT: 'stop',
+  START: 'start',
+  YES: 'start',
+  UNSTOP: 'start',
+  OPTIN: 'start',
+  HELP: 'help',
+  INFO: 'help',
+};
+
+/** Suppression reason written for a number that texted STOP (a later START may lift exactly this kind). */
+export const SMS_STOP_REASON = 'sms-stop';
+
+/**
+ * The keyword an inbound SMS stands for. Twilio's `OptOutType` (sent when Advanced Opt-Out handled the message,
+ * including custom keywords configured there) wins over our own reading of the body.
+ */
+export function smsKeyword(body: string | undefined, optOutType?: string): SmsKeyword | undefined {
+  const fromTwilio = optOutType?.trim().toUpperCase();
+  if (fromTwilio === 'STOP' || fromTwilio === 'START' || fromTwilio === 'HELP') return KEYWORDS[fromTwilio];
+  return KEYWORDS[(body ?? '').trim().toUpperCase()];
+}
+
+export interface InboundSms {
+  /** The sender's number (Twilio's `From`), E.164. */
+  from: string;
+  body?: string;
+  optOutType?: string;
+}
+
+export interface InboundSmsResult {
+  keyword?: SmsKeyword;
+  /** Customers with the sender's number whose SMS consent changed. */
+  customerIds: string[];
+  /** Running journeys the consent change was signalled to. */
+  deliveredTo: string[];
+}
+
+/**
+ * STOP withdraws SMS consent from every customer with the number, suppresses the number itself (consent is about
+ * the number, known customer or not) and tells their running journeys; START gives SMS consent back; HELP and
+ * other text change nothing.
+ */
+export async function handleInboundSms(ctx: TriggerContext, sms: InboundSms, at: Date = new Date()): Promise<InboundSmsResult> {
+  const keyword = smsKeyword(sms.body, sms.optOutType);
+  if (keyword !== 'stop' && keyword !== 'start') return { keyword, customerIds: [], deliveredTo: [] };
+  if (keyword === 'stop') await ctx.store.suppress('sms', sms.from, SMS_STOP_REASON);
+  // START lifts only an opt-out (our STOP, or Twilio's 21610 'opted-out'); a number suppressed as invalid stays so.
+  else await ctx.store.unsuppress('sms', sms.from, [SMS_STOP_REASON, 'opted-out']);
+  const customers = await ctx.store.findCustomersByPhone(sms.from);
+  const deliveredTo: string[] = [];
+  for (const customer of customers) {
+    const event = { type: keyword === 'stop' ? 'unsubscribe' : 'resubscribe', channel: 'sms' } as const;
+    const result = await recordCustomerEvent(ctx, customer.id, event, at);
+    deliveredTo.push(...result.deliveredTo);
+  }
+  return { keyword, customerIds: customers.map((c) => c.id), deliveredTo };
+}
+
+export interface SignedUnsubscribe {
+  customerId: string;
+  channel: UnsubscribeChannel;
+  token: string;
+}
+
+/** Thrown for a link whose signature does not match: forged, truncated, or signed with another secret. */
+export class InvalidLinkError extends Error {
+  override name = 'InvalidLinkError';
+}
+
+/** True when the token was signed for this customer and channel with the link secret (constant time). */
+export function isValidUnsubscribe(secret: string, link: SignedUnsubscribe): boolean {
+  return verifyUnsubscribe(secret, link.customerId, link.channel, link.token);
+}
+
+/**
+ * The one-click unsubscribe from a signed link: withdraws consent for the link's channel and signals the
+ * customer's running journeys. Idempotent: unsubscribing twice leaves the same state.
+ */
+export async function unsubscribeBySignedLink(
+  ctx: TriggerContext,
+  secret: string,
+  link: SignedUnsubscribe,
+  at: Date = new Date(),
+): Promise<{ customerId: string; channel: UnsubscribeChannel; deliveredTo: string[] }> {
+  if (!isValidUnsubscribe(secret, link)) throw new InvalidLinkError('the unsubscribe link is not valid');
+  if (!(await ctx.store.getCustomer(link.customerId))) throw new NotFoundError(`unknown customer ${link.customerId}`);
+  const { deliveredTo } = await recordCustomerEvent(ctx, link.customerId, { type: 'unsubscribe', channel: link.channel }, at);
+  return { customerId: link.customerId, channel: link.channel, deliveredTo };
+}
+
+export interface DeliveryReport {
+  providerMessageId: string;
+  channel: Channel;
+  /** The provider's status name (Twilio's MessageStatus). */
+  status: string;
+  /** The provider's error code for failed/undelivered messages (Twilio's ErrorCode). */
+  errorCode?: string;
+  /** The recipient (Twilio's `To`), for suppressing a number the carrier reports as opted out. */
+  to?: string;
+  at: Date;
+}
+
+export interface DeliveryReportResult {
+  /** False for statuses this system does not track (e.g. Twilio's inbound 'received'). */
+  known: boolean;
+  /** True when the message's status moved forward (a late or repeated report does not). */
+  changed: boolean;
+  status?: MessageStatus;
+  /** The outcome row written for a delivered/failed message, if any. */
+  outcome?: OutcomeStatus;
+  suppressed: boolean;
+}
+
+/** Twilio: "Attempt to send to unsubscribed recipient" (the number texted STOP to the sender). */
+const TWILIO_UNSUBSCRIBED_RECIPIENT = '21610';
+
+const FINAL_OUTCOMES: Partial<Record<MessageStatus, OutcomeStatus>> = {
+  delivered: 'delivered',
+  undelivered: 'failed',
+  failed: 'failed',
+};
+
+/**
+ * A provider status callback. The status only moves forward (the store ignores late and repeated reports), and
+ * when it first reaches delivered (or undelivered/failed) an outcome row is written with the context of the
+ * campaign message it belongs to, so the funnel can count deliveries. A number the carrier reports as
+ * unsubscribed (Twilio 21610) is suppressed.
+ */
+export async function recordDeliveryReport(ctx: Pick<TriggerContext, 'store'>, report: DeliveryReport): Promise<DeliveryReportResult> {
+  const { store } = ctx;
+  let suppressed = false;
+  if (report.errorCode === TWILIO_UNSUBSCRIBED_RECIPIENT && report.to) {
+    await store.suppress(report.channel, report.to, SMS_STOP_REASON);
+    suppressed = true;
+  }
+  if (!isMessageStatus(report.status)) return { known: false, changed: false, suppressed };
+  const { changed, status } = await store.recordMessageStatus(report.providerMessageId, report.channel, report.status, report.at);
+  const outcomeStatus = FINAL_OUTCOMES[report.status];
+  if (!changed || !outcomeStatus) return { known: true, changed, status, suppressed };
+  const written = await recordDeliveryOutcome(ctx, report, outcomeStatus);
+  return { known: true, changed, status, suppressed, outcome: written ? outcomeStatus : undefined };
+}
+
+/**
+ * Writes the delivered/failed outcome next to the message's 'sent' row (same stage, campaign, step, variant,
+ * holdout and workflow). Reached only once per message: the store reports the move to a final status once.
+ * Messages this system did not send (no ledger entry) get no outcome.
+ */
+async function recordDeliveryOutcome(ctx: Pick<TriggerContext, 'store'>, report: DeliveryReport, status: OutcomeStatus): Promise<boolean> {
+  const { store } = ctx;
+  // Read-only lookup through the query layer: the ledger is the one place that maps a provider id to a send.
+  const ledger = await store.kysely
+    .selectFrom('send_ledger')
+    .select(['workflow_id', 'step_id', 'customer_id'])
+    .where('provider_message_id', '=', report.providerMessageId)
+    .executeTakeFirst();
+  if (!ledger) return false;
+  const sentRows = await store.listOutcomes({ workflowId: ledger.workflow_id, status: 'sent' });
+  const sent = sentRows.find((o) => o.data?.providerMessageId === report.providerMessageId);
+  if (!sent) return false;
+  await store.recordOutcome({
+    customerId: sent.customerId,
+    stage: sent.stage,
+    campaignId: sent.campaignId,
+    step: sent.step,
+    variant: sent.variant,
+    holdout: sent.holdout,
+    channel: sent.channel,
+    status,
+    reason: status === 'delivered' ? null : `${report.status}${report.errorCode ? `:${report.errorCode}` : ''}`,
+    workflowId: sent.workflowId,
+    occurredAt: report.at,
+    data: { providerMessageId: report.providerMessageId, providerStatus: report.status, ...(report.errorCode && { errorCode: report.errorCode }) },
+  });
+  return true;
+}

@@ -1,0 +1,32 @@
+import { runMain, UserFacingError } from '../../cli-errors';
+import { loadConfig } from '../../config';
+import { connectClient } from '../../shared/temporal-connection';
+import { openTriggerContext } from '../open-context';
+import { buildApp } from './app';
+
+/** `npm run api`: serves the HTTP API until SIGINT/SIGTERM. */
+runMain(async () => {
+  const config = loadConfig();
+  const client = await connectClient(config.temporal);
+  const { ctx, close } = await openTriggerContext(config, client);
+  const app = await buildApp({ config, ctx }, { logger: { level: 'info' } });
+  try {
+    await app.listen({ host: config.http.host, port: config.http.port });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new UserFacingError(`port ${config.http.port} is in use: stop the other server or set HTTP_PORT`);
+    throw err;
+  }
+  if (config.http.usesDevCredentials) {
+    app.log.warn('development credentials in use: set API_TOKENS, SUPPORT_WEBHOOK_SECRET and TWILIO_AUTH_TOKEN for production');
+  }
+  console.log(`API on ${config.http.publicBaseUrl} (OpenAPI: ${config.http.publicBaseUrl}/openapi.json)`);
+  const stop = async () => {
+    await app.close();
+    await close();
+    await client.connection.close();
+  };
+  await new Promise<void>((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop().then(resolve));
+  });
+});

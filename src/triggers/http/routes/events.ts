@@ -1,0 +1,58 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { CustomerEventSchema } from '../../../shared/messages';
+import { recordCustomerEvent } from '../../customer-events';
+import { InvalidInputError } from '../../errors';
+import { requireMarketerToken } from '../auth';
+import type { ApiDeps } from '../deps';
+import { CustomerParamsSchema, errorResponses, MARKETER_SECURITY } from '../schemas';
+
+/** An event is a few fields; anything larger is not one. */
+const EVENT_BODY_LIMIT = 16 * 1024;
+/** Clock skew tolerated on `occurredAt`: activity time only moves forward, so a future time would stick. */
+const MAX_FUTURE_SKEW_MS = 5 * 60_000;
+
+const EventBodySchema = z
+  .intersection(
+    CustomerEventSchema,
+    z.object({ occurredAt: z.iso.datetime({ offset: true, message: 'expected an ISO 8601 time such as 2026-01-31T09:00:00Z' }).optional() }),
+  )
+  .describe('a customer event (purchase, activation, login, unsubscribe, resubscribe, channel-preference), optionally with when it happened');
+
+const RecordedEventSchema = z.object({
+  event: z.record(z.string(), z.unknown()).describe('the event as delivered'),
+  deliveredTo: z.array(z.string()).describe('journeys (workflow ids) the event reached; a purchase or activation with none starts nurture'),
+});
+
+/** Marketer endpoint for customer events: stored (consent, activity) and delivered to the customer's journeys. */
+export const eventRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
+  const now = deps.now ?? (() => new Date());
+  app.addHook('onRequest', requireMarketerToken(deps.config.http.apiTokens));
+
+  app.post(
+    '/customers/:id/events',
+    {
+      bodyLimit: EVENT_BODY_LIMIT,
+      schema: {
+        tags: ['events'],
+        summary: 'Record a customer event',
+        description:
+          'Unsubscribe/resubscribe change consent at once; purchase, activation and login move the last-activity time. The event is signalled ' +
+          'to every running journey of the customer; a purchase or activation that finds none starts nurture with it.',
+        security: MARKETER_SECURITY,
+        params: CustomerParamsSchema,
+        body: EventBodySchema,
+        response: { 202: RecordedEventSchema, ...errorResponses(404, 413, 415) },
+      },
+    },
+    async (request, reply) => {
+      const { occurredAt, ...event } = request.body;
+      const at = occurredAt === undefined ? now() : new Date(occurredAt);
+      if (at.getTime() > now().getTime() + MAX_FUTURE_SKEW_MS) {
+        throw new InvalidInputError('customer event', [{ path: 'body.occurredAt', message: 'must not be in the future' }]);
+      }
+      const recorded = await recordCustomerEvent(deps.ctx, request.params.id, event, at);
+      return reply.code(202).send(recorded);
+    },
+  );
+};

@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import { STAGES } from '../../shared/campaign-definition';
+import type { CustomerProfile } from '../../store';
+import { CustomerIdSchema } from '../customers';
+import { InvalidInputError } from '../errors';
+
+/** What every marketer route declares: the bearer API token of the OpenAPI document. */
+export const MARKETER_SECURITY = [{ apiToken: [] }];
+
+const IssueSchema = z.object({ path: z.string(), message: z.string() });
+
+/** The body of every 4xx answer (see apiErrorHandler and requireMarketerToken). */
+export const ErrorBodySchema = z.object({ error: z.string(), message: z.string(), issues: z.array(IssueSchema).optional() });
+
+const ERROR_DESCRIPTIONS = {
+  400: 'Invalid input; `issues` names each bad field',
+  401: 'No API token',
+  403: 'The API token is not valid',
+  404: 'Not found',
+  409: 'Conflicts with what already exists',
+  413: 'Body too large',
+  415: 'Unsupported content type',
+} as const;
+type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS;
+
+/** Response schemas for the error statuses a route may answer; 400, 401 and 403 are always possible. */
+export function errorResponses(...statuses: ErrorStatus[]) {
+  const all = [...new Set<ErrorStatus>([400, 401, 403, ...statuses])];
+  return Object.fromEntries(all.map((status) => [status, ErrorBodySchema.describe(ERROR_DESCRIPTIONS[status])])) as Record<ErrorStatus, typeof ErrorBodySchema>;
+}
+
+export const CustomerParamsSchema = z.object({ id: CustomerIdSchema.describe('customer id') });
+
+/** Temporal's default limit on workflow id length is 1000 bytes; journey ids are far shorter. */
+export const WorkflowParamsSchema = z.object({
+  workflowId: z.string().min(1).max(300).describe('journey (workflow) id, e.g. onboarding-cust-42 or complaint-T-1001'),
+});
+
+/** Stages a marketer starts directly; complaints start from the support system's webhook, per ticket. */
+export const STARTABLE_STAGES = ['onboarding', 'nurture', 'winback'] as const;
+export const StartableStageSchema = z.enum(STARTABLE_STAGES);
+
+export const CampaignIdSchema = z.string().min(1).max(100).describe('campaign id from CAMPAIGNS_DIR (default: the stage default campaign)');
+
+export const CustomerJsonSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  email: z.string().nullable(),
+  phone: z.string().nullable(),
+  timezone: z.string(),
+  locale: z.string(),
+  tier: z.string(),
+  points: z.number(),
+  totalSpend: z.number(),
+  preferredChannel: z.enum(['email', 'sms']),
+  consentEmail: z.boolean(),
+  consentSms: z.boolean(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  lastActivityAt: z.string(),
+});
+export type CustomerJson = z.infer<typeof CustomerJsonSchema>;
+
+export function customerJson(c: CustomerProfile): CustomerJson {
+  return { ...c, createdAt: c.createdAt.toISOString(), updatedAt: c.updatedAt.toISOString(), lastActivityAt: c.lastActivityAt.toISOString() };
+}
+
+export const JourneyStateSchema = z.object({
+  stage: z.enum(STAGES),
+  customerId: z.string(),
+  campaignId: z.string(),
+  campaignVersion: z.number(),
+  variant: z.string(),
+  holdout: z.boolean(),
+  currentStep: z.string(),
+  nextActionAt: z.number().optional().describe('epoch ms of the next timer the journey waits for'),
+  messagesSent: z.number(),
+  messagesSkipped: z.number(),
+  outcome: z.string().describe('in-progress, converted, completed, unsubscribed, lapsed, resolved, won-back or churned'),
+  muted: z.boolean(),
+  details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).optional()).describe('stage-specific figures'),
+});
+
+export const JourneySummarySchema = z.object({
+  workflowId: z.string(),
+  runId: z.string(),
+  type: z.string(),
+  stage: z.string().optional(),
+  campaignId: z.string().optional(),
+  status: z.string().describe('Temporal execution status: RUNNING, COMPLETED, CANCELLED, TERMINATED, FAILED, ...'),
+  startedAt: z.string(),
+  closedAt: z.string().optional(),
+  state: JourneyStateSchema.optional().describe('live state, for running journeys'),
+});
+
+/**
+ * Runs a service call whose input is the request body: its InvalidInputError paths (relative to the input) get
+ * the `body.` prefix, like the route schema's own validation errors.
+ */
+export async function withBodyPaths<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (!(err instanceof InvalidInputError)) throw err;
+    throw new InvalidInputError(
+      'request body',
+      err.issues.map((issue) => ({ ...issue, path: issue.path === '(input)' ? 'body' : `body.${issue.path}` })),
+    );
+  }
+}

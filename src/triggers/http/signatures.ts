@@ -1,0 +1,89 @@
+import { createHmac } from 'node:crypto';
+import { validateRequest } from 'twilio';
+import { safeEqual } from './auth';
+
+export const SUPPORT_TIMESTAMP_HEADER = 'x-retention-timestamp';
+export const SUPPORT_SIGNATURE_HEADER = 'x-retention-signature';
+
+/**
+ * The support system's signature: `sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">` with the shared secret,
+ * sent in `x-retention-signature` with the same unix-seconds timestamp in `x-retention-timestamp`.
+ */
+export function signSupportRequest(secret: string, timestamp: number | string, rawBody: string): string {
+  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${rawBody}`).digest('hex')}`;
+}
+
+export type SupportSignatureCheck =
+  | { ok: true; timestampMs: number }
+  | { ok: false; reason: 'missing' | 'malformed' | 'bad-signature' | 'stale' };
+
+/**
+ * Checks the signature (constant time) over the exact body bytes, then that the signed timestamp lies within
+ * `toleranceMs` of `now` either way: a captured request cannot be replayed later, and clock skew is tolerated.
+ */
+export function verifySupportSignature(
+  secret: string,
+  headers: { timestamp: unknown; signature: unknown },
+  rawBody: string,
+  now: Date,
+  toleranceMs: number,
+): SupportSignatureCheck {
+  const { timestamp, signature } = headers;
+  if (typeof timestamp !== 'string' || typeof signature !== 'string' || !timestamp || !signature) return { ok: false, reason: 'missing' };
+  if (!/^\d{1,12}$/.test(timestamp) || !/^sha256=[0-9a-f]{64}$/i.test(signature)) return { ok: false, reason: 'malformed' };
+  if (!safeEqual(signSupportRequest(secret, timestamp, rawBody), signature.toLowerCase())) return { ok: false, reason: 'bad-signature' };
+  const timestampMs = Number(timestamp) * 1000;
+  if (Math.abs(now.getTime() - timestampMs) > toleranceMs) return { ok: false, reason: 'stale' };
+  return { ok: true, timestampMs };
+}
+
+/**
+ * Signatures already accepted, each until its timestamp leaves the tolerance window (after that the timestamp
+ * check refuses the request anyway). Bounded: when full, expired entries go first, then the oldest.
+ * In memory, so per process: several API instances behind a load balancer would need a shared store (for
+ * example a table with a unique key on the signature, or Redis SET NX with an expiry) to refuse a replay
+ * sent to another instance.
+ */
+export class ReplayCache {
+  private readonly seen = new Map<string, number>();
+
+  constructor(private readonly maxEntries = 10_000) {}
+
+  /** False when `key` was already claimed and has not expired; otherwise remembers it until `expiresAt`. */
+  claim(key: string, expiresAt: number, now: number): boolean {
+    const until = this.seen.get(key);
+    if (until !== undefined && until >= now) return false;
+    this.seen.delete(key);
+    if (this.seen.size >= this.maxEntries) this.evict(now);
+    this.seen.set(key, expiresAt);
+    return true;
+  }
+
+  /** Forgets a claim, so the same signed request may be retried (after a server-side failure). */
+  release(key: string): void {
+    this.seen.delete(key);
+  }
+
+  get size(): number {
+    return this.seen.size;
+  }
+
+  private evict(now: number): void {
+    for (const [key, until] of this.seen) if (until < now) this.seen.delete(key);
+    // Map iteration follows insertion order: the first keys are the oldest claims.
+    for (const key of this.seen.keys()) {
+      if (this.seen.size < this.maxEntries) break;
+      this.seen.delete(key);
+    }
+  }
+}
+
+/**
+ * Twilio's request signature (`X-Twilio-Signature`): HMAC-SHA1 with the account's auth token over the public URL
+ * Twilio called and every posted parameter, checked by the twilio SDK. All parameters count, including ones
+ * this code does not know: Twilio adds fields without notice, and they are signed too.
+ */
+export function verifyTwilioSignature(authToken: string, signature: unknown, url: string, params: Record<string, unknown>): boolean {
+  if (typeof signature !== 'string' || signature.length === 0) return false;
+  return validateRequest(authToken, signature, url, params);
+}

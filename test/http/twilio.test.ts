@@ -1,0 +1,231 @@
+import { getExpectedTwilioSignature } from 'twilio';
+import type { CampaignDefinitionInput } from '../../src/shared/campaign-definition';
+import { journeyStateQuery } from '../../src/shared/messages';
+import { startJourney } from '../../src/triggers/journeys';
+import { seedCustomer } from '../journeys/journey-env';
+import { eventually, PUBLIC_BASE_URL, startApiKit, type ApiKit } from './api-kit';
+
+/** Welcome at once, then a long pause: the journey stays running (and listening) for the whole test. */
+const onboarding: CampaignDefinitionInput = {
+  id: 'api-twilio-onboarding',
+  version: 1,
+  stage: 'onboarding',
+  holdoutPercent: 0,
+  onUnsubscribe: 'mute',
+  steps: [
+    { id: 'welcome', template: 'onboarding/welcome' },
+    { id: 'tip-1', after: '1 hour', template: 'onboarding/tip-1' },
+  ],
+  finalWait: '1 hour',
+};
+
+let phoneCounter = 0;
+const newPhone = () => `+1415${String(Date.now() % 1_000_000).padStart(6, '0')}${String(++phoneCounter % 10)}`;
+
+describe('Twilio webhooks', () => {
+  let kit: ApiKit;
+  beforeAll(async () => {
+    kit = await startApiKit({ worker: true, campaigns: [onboarding], env: { BRAND_NAME: 'Shop' } });
+  });
+  afterAll(() => kit?.close());
+
+  /** Posts form parameters signed the way Twilio signs them (the SDK's own computation over the public URL). */
+  const post = (path: string, params: Record<string, string>, signature?: string) =>
+    kit.app.inject({
+      method: 'POST',
+      url: path,
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': signature ?? getExpectedTwilioSignature(kit.config.http.twilioAuthToken, PUBLIC_BASE_URL + path, params),
+      },
+      payload: new URLSearchParams(params).toString(),
+    });
+  const inbound = (from: string, body: string, extra: Record<string, string> = {}) =>
+    post('/webhooks/twilio/inbound', {
+      MessageSid: `SM${Date.now()}${phoneCounter}`,
+      AccountSid: 'AC00000000000000000000000000000000',
+      From: from,
+      To: '+15005550006',
+      Body: body,
+      NumSegments: '1',
+      ...extra,
+    });
+  const status = (sid: string, messageStatus: string, extra: Record<string, string> = {}) =>
+    post('/webhooks/twilio/status', { MessageSid: sid, MessageStatus: messageStatus, SmsSid: sid, SmsStatus: messageStatus, To: '+15005550100', ...extra });
+  const consentSms = async (id: string) => (await kit.store.getCustomer(id))?.consentSms;
+
+  it('refuses a missing or wrong signature with 403 and changes nothing', async () => {
+    const customer = await seedCustomer(kit.store, { phone: newPhone() });
+    const params = { From: customer.phone as string, Body: 'STOP' };
+    const missing = await kit.app.inject({
+      method: 'POST',
+      url: '/webhooks/twilio/inbound',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams(params).toString(),
+    });
+    expect(missing.statusCode).toBe(403);
+    const wrongToken = await post('/webhooks/twilio/inbound', params, getExpectedTwilioSignature('another-auth-token', `${PUBLIC_BASE_URL}/webhooks/twilio/inbound`, params));
+    expect(wrongToken.statusCode).toBe(403);
+    const otherUrl = await post('/webhooks/twilio/inbound', params, getExpectedTwilioSignature(kit.config.http.twilioAuthToken, `${PUBLIC_BASE_URL}/webhooks/twilio/status`, params));
+    expect(otherUrl.statusCode).toBe(403);
+    // Signed without a parameter that was then added: every posted parameter counts.
+    const signedWithout = getExpectedTwilioSignature(kit.config.http.twilioAuthToken, `${PUBLIC_BASE_URL}/webhooks/twilio/inbound`, { From: params.From });
+    expect((await post('/webhooks/twilio/inbound', params, signedWithout)).statusCode).toBe(403);
+    const badStatus = await post('/webhooks/twilio/status', { MessageSid: 'SM1', MessageStatus: 'delivered' }, 'bm90IGEgc2lnbmF0dXJl');
+    expect(badStatus.statusCode).toBe(403);
+
+    expect(await consentSms(customer.id)).toBe(true);
+    expect(await kit.store.isSuppressed('sms', customer.phone as string)).toBe(false);
+  });
+
+  it('STOP withdraws SMS consent, suppresses the number, mutes running journeys and confirms in TwiML', async () => {
+    // SMS is this customer's only consented channel, so the journey is muted by the opt-out.
+    const customer = await seedCustomer(kit.store, { phone: newPhone(), consentEmail: false, preferredChannel: 'sms' });
+    const phone = customer.phone as string;
+    const { workflowId } = await startJourney(kit.ctx.client, kit.ctx.catalog, kit.ctx.taskQueue, { stage: 'onboarding', customerId: customer.id });
+    const handle = kit.env.client.workflow.getHandle(workflowId);
+    await eventually(async () => ((await handle.query(journeyStateQuery).catch(() => undefined))?.currentStep === 'welcome' ? true : undefined));
+
+    const response = await inbound(phone, 'STOP', { SmsMessageSid: 'SMx', FromCountry: 'US', SomeFieldTwilioAddsLater: 'yes' });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^text\/xml/);
+    expect(response.body).toMatch(/<Response><Message>Shop: you are unsubscribed[^<]*START[^<]*<\/Message><\/Response>$/);
+
+    expect(await consentSms(customer.id)).toBe(false);
+    expect(await kit.store.isSuppressed('sms', phone)).toBe(true);
+    await eventually(async () => ((await handle.query(journeyStateQuery)).muted ? true : undefined), 15_000, 'journey muted');
+    await handle.terminate('test finished');
+  });
+
+  it('recognises the synonyms case-insensitively as the whole trimmed body only', async () => {
+    for (const word of ['stopall', ' Unsubscribe ', 'CANCEL', 'end', 'Quit', 'revoke', 'OPTOUT']) {
+      const customer = await seedCustomer(kit.store, { phone: newPhone() });
+      const response = await inbound(customer.phone as string, word);
+      expect(response.body).toContain('<Message>');
+      expect(await consentSms(customer.id)).toBe(false);
+    }
+    const chatty = await seedCustomer(kit.store, { phone: newPhone() });
+    const sentence = await inbound(chatty.phone as string, 'please stop the delay on my order');
+    expect(sentence.statusCode).toBe(200);
+    expect(sentence.body).toMatch(/<Response\/>$/);
+    expect(await consentSms(chatty.id)).toBe(true);
+    expect(await kit.store.isSuppressed('sms', chatty.phone as string)).toBe(false);
+  });
+
+  it("lets Twilio's OptOutType decide, and answers with empty TwiML because Twilio already replied", async () => {
+    const customer = await seedCustomer(kit.store, { phone: newPhone() });
+    const response = await inbound(customer.phone as string, 'Arrêt', { OptOutType: 'STOP' });
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toMatch(/<Response\/>$/);
+    expect(await consentSms(customer.id)).toBe(false);
+    expect(await kit.store.isSuppressed('sms', customer.phone as string)).toBe(true);
+
+    const back = await inbound(customer.phone as string, 'Reprendre', { OptOutType: 'START' });
+    expect(back.body).toMatch(/<Response\/>$/);
+    expect(await consentSms(customer.id)).toBe(true);
+  });
+
+  it('START gives SMS consent back and HELP answers with the brand name', async () => {
+    const customer = await seedCustomer(kit.store, { phone: newPhone() });
+    const phone = customer.phone as string;
+    await inbound(phone, 'STOP');
+    expect(await consentSms(customer.id)).toBe(false);
+
+    const start = await inbound(phone, 'unstop');
+    expect(start.body).toMatch(/<Message>Shop: you are subscribed to text messages again/);
+    expect(await consentSms(customer.id)).toBe(true);
+
+    const help = await inbound(phone, ' help ');
+    expect(help.statusCode).toBe(200);
+    expect(help.body).toMatch(/<Message>Shop: [^<]*Reply STOP to opt out/);
+    expect(await consentSms(customer.id)).toBe(true);
+  });
+
+  it('suppresses a number that texts STOP even when no customer has it', async () => {
+    const phone = newPhone();
+    const response = await inbound(phone, 'Stop');
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toContain('<Message>');
+    expect(await kit.store.isSuppressed('sms', phone)).toBe(true);
+  });
+
+  it('answers a signed request without the fields it needs with 400, not 500', async () => {
+    const response = await post('/webhooks/twilio/inbound', { Body: 'STOP' });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().issues.map((i: { path: string }) => i.path)).toContain('body.From');
+    const noSid = await post('/webhooks/twilio/status', { MessageStatus: 'sent' });
+    expect(noSid.statusCode).toBe(400);
+    // A repeated parameter arrives as a list: signed fine, then refused by the schema.
+    const url = '/webhooks/twilio/inbound';
+    const repeated = await kit.app.inject({
+      method: 'POST',
+      url,
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': getExpectedTwilioSignature(kit.config.http.twilioAuthToken, PUBLIC_BASE_URL + url, { From: ['+15005550100', '+15005550101'], Body: 'STOP' }),
+      },
+      payload: 'From=%2B15005550100&From=%2B15005550101&Body=STOP',
+    });
+    expect(repeated.statusCode).toBe(400);
+    expect(await kit.store.isSuppressed('sms', '+15005550100')).toBe(false);
+  });
+
+  it('keeps the highest status of out-of-order, repeated callbacks and records one delivered outcome with the send context', async () => {
+    const customer = await seedCustomer(kit.store, { phone: newPhone(), preferredChannel: 'sms' });
+    const { workflowId } = await startJourney(kit.ctx.client, kit.ctx.catalog, kit.ctx.taskQueue, { stage: 'onboarding', customerId: customer.id });
+    const sent = await eventually(async () => (await kit.store.listOutcomes({ workflowId, status: 'sent' }))[0], 20_000, 'welcome sent');
+    expect(sent.channel).toBe('sms');
+    const sid = sent.data?.providerMessageId as string;
+    expect(sid).toMatch(/^SM/);
+    // The transport asked Twilio to call this API back.
+    expect(kit.twilio.requests.find((r) => r.form.To === customer.phone)?.form.StatusCallback).toBe(`${PUBLIC_BASE_URL}/webhooks/twilio/status`);
+
+    for (const step of ['sent', 'delivered', 'queued', 'sent', 'delivered', 'sending']) {
+      const response = await status(sid, step, { To: customer.phone as string });
+      expect(response.statusCode).toBe(204);
+    }
+    expect(await kit.store.getMessageStatus(sid)).toBe('delivered');
+    const delivered = await kit.store.listOutcomes({ workflowId, status: 'delivered' });
+    expect(delivered).toHaveLength(1);
+    expect(delivered[0]).toMatchObject({
+      customerId: customer.id,
+      stage: 'onboarding',
+      campaignId: 'api-twilio-onboarding',
+      step: sent.step,
+      variant: sent.variant,
+      holdout: sent.holdout,
+      channel: 'sms',
+      data: { providerMessageId: sid, providerStatus: 'delivered' },
+    });
+    // A later alternative final status does not replace the first one.
+    await status(sid, 'undelivered', { ErrorCode: '30003' });
+    expect(await kit.store.getMessageStatus(sid)).toBe('delivered');
+    expect(await kit.store.listOutcomes({ workflowId, status: 'failed' })).toHaveLength(0);
+    await kit.env.client.workflow.getHandle(workflowId).terminate('test finished');
+  });
+
+  it('records a failed outcome for an undelivered message and suppresses a number reported as unsubscribed (21610)', async () => {
+    const customer = await seedCustomer(kit.store, { phone: newPhone(), preferredChannel: 'sms' });
+    const phone = customer.phone as string;
+    const { workflowId } = await startJourney(kit.ctx.client, kit.ctx.catalog, kit.ctx.taskQueue, { stage: 'onboarding', customerId: customer.id });
+    const sent = await eventually(async () => (await kit.store.listOutcomes({ workflowId, status: 'sent' }))[0], 20_000, 'welcome sent');
+    const sid = sent.data?.providerMessageId as string;
+
+    expect((await status(sid, 'undelivered', { ErrorCode: '21610', To: phone })).statusCode).toBe(204);
+    expect(await kit.store.isSuppressed('sms', phone)).toBe(true);
+    const failed = await kit.store.listOutcomes({ workflowId, status: 'failed' });
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ step: sent.step, channel: 'sms', reason: 'undelivered:21610', data: { errorCode: '21610' } });
+    await kit.env.client.workflow.getHandle(workflowId).terminate('test finished');
+  });
+
+  it('accepts callbacks for messages it did not send and statuses it does not track, without outcomes', async () => {
+    const deliveries = async () => (await kit.store.listOutcomes({ status: ['delivered', 'failed'] })).length;
+    const before = await deliveries();
+    expect((await status('SMnot-ours', 'delivered')).statusCode).toBe(204);
+    expect(await kit.store.getMessageStatus('SMnot-ours')).toBe('delivered');
+    expect((await status('SMinbound', 'received')).statusCode).toBe(204);
+    expect(await kit.store.getMessageStatus('SMinbound')).toBeUndefined();
+    expect(await deliveries()).toBe(before);
+  });
+});
