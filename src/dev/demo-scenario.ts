@@ -98,6 +98,12 @@ export async function runDemoScenario(
   await answerSurvey(api, surveyLink(config.http.publicBaseUrl, config.linkSigningSecret, complaint, 'csat'), { rating: '5', comment: 'Quick and kind.' });
   log('Linus rates the complaint handling 5/5 through the survey link');
 
+  const npsScores: [string, number][] = [['ada', 10], ['grace', 9], ['katherine', 8], ['linus', 9], ['alan', 4]];
+  for (const [name, score] of npsScores) {
+    await api.marketer('POST', `customers/${id(name)}/nps`, { score, responseId: `nps-${run}-${name}` });
+  }
+  log('the survey tool posts five NPS answers (10, 9, 9 promoters; 8 passive; 4 detractor)');
+
   const lapsedAt = new Date(Date.now() - 90 * DAY).toISOString();
   for (const name of ['barbara', 'edsger']) {
     await api.marketer('PUT', `customers/${id(name)}`, { lastActivityAt: lapsedAt });

@@ -38,7 +38,7 @@ export async function computeReport(store: Pick<Store, 'kysely'>, query: ReportQ
   const points = await timed('trend', () => trendPoints(db, query, boundaries, retention.buckets));
 
   const notes: string[] = [];
-  if (satisfaction.nps.responses === 0) notes.push('NPS: no nps outcomes in the period (no stage records NPS answers yet).');
+  if (satisfaction.nps.responses === 0) notes.push('NPS: no answers in the period (survey tools post them to POST /customers/:id/nps).');
   if (campaigns.some((c) => c.variants.some((v) => v.sent > 0)) && campaigns.every((c) => c.variants.every((v) => v.delivered === 0))) {
     notes.push('delivered: no delivery receipts in the period (Twilio status callbacks record them for SMS; email has none).');
   }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { computeReport } from '../../src/reports/compute';
 import type { JourneyState } from '../../src/shared/journey-types';
 import { eventually, QUIET_NURTURE as NURTURE, QUIET_ONBOARDING as ONBOARDING, startApiKit, terminateJourneys, type ApiKit, type Issue } from './api-kit';
 
@@ -131,6 +132,32 @@ describe('HTTP API: customer events', () => {
     expect((await sendEvent(id, { type: 'purchase', amount: 1, orderId: 'o'.repeat(100_000) })).statusCode).toBe(413);
     expect((await sendEvent('%20', { type: 'login' })).statusCode).toBe(400);
     expect((await sendEvent('x'.repeat(5_000), { type: 'login' })).statusCode).toBe(414);
+  });
+
+  it('records NPS answers once per response id, refuses scores off the 0-10 scale, and the report counts them', async () => {
+    const ids = await Promise.all(['nps-a', 'nps-b', 'nps-c', 'nps-d'].map(addCustomer));
+    const answer = (customerId: string, payload: unknown) =>
+      kit.app.inject({ method: 'POST', url: `/customers/${customerId}/nps`, headers: kit.auth, payload: payload as object });
+    const from = new Date(Date.now() - 1000);
+    // Two promoters (10, 9), one passive (8), one detractor (3): NPS = (2 - 1) / 4 = +25.
+    const scores = [10, 9, 8, 3];
+    for (const [i, score] of scores.entries()) {
+      const response = await answer(ids[i] as string, { score, responseId: `r-${i}`, comment: 'thanks' });
+      expect(response.statusCode).toBe(201);
+      expect(response.json()).toMatchObject({ score, duplicate: false });
+    }
+    const repeat = await answer(ids[0] as string, { score: 10, responseId: 'r-0' });
+    expect(repeat.statusCode).toBe(200);
+    expect(repeat.json()).toMatchObject({ duplicate: true });
+
+    const offScale = await answer(ids[0] as string, { score: 11 });
+    expect(offScale.statusCode).toBe(400);
+    expect(paths(offScale.json())).toEqual(['body.score']);
+    expect((await answer(`nobody-${run}`, { score: 5 })).statusCode).toBe(404);
+    expect((await kit.app.inject({ method: 'POST', url: `/customers/${ids[0]}/nps`, payload: { score: 5 } })).statusCode).toBe(401);
+
+    const report = await computeReport(kit.store, { from, to: new Date(Date.now() + 1000) });
+    expect(report.satisfaction.nps).toEqual({ responses: 4, promoters: 2, passives: 1, detractors: 1, score: 25 });
   });
 
   it('describes its route in the OpenAPI document', async () => {

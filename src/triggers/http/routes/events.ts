@@ -3,9 +3,10 @@ import { z } from 'zod';
 import { CustomerEventSchema } from '../../../shared/messages';
 import { recordCustomerEvent } from '../../customer-events';
 import { InvalidInputError } from '../../errors';
+import { NpsAnswerSchema, recordNpsAnswer } from '../../nps';
 import { requireMarketerToken } from '../auth';
 import type { ApiDeps } from '../deps';
-import { CustomerParamsSchema, errorResponses, MARKETER_SECURITY } from '../schemas';
+import { CustomerParamsSchema, errorResponses, MARKETER_SECURITY, withBodyPaths } from '../schemas';
 
 /** An event is a few fields; anything larger is not one. */
 const EVENT_BODY_LIMIT = 16 * 1024;
@@ -53,6 +54,32 @@ export const eventRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => 
       }
       const recorded = await recordCustomerEvent(deps.ctx, request.params.id, event, at);
       return reply.code(202).send(recorded);
+    },
+  );
+
+  app.post(
+    '/customers/:id/nps',
+    {
+      bodyLimit: EVENT_BODY_LIMIT,
+      schema: {
+        tags: ['events'],
+        summary: "Record a customer's NPS answer",
+        description:
+          'For survey tools: "How likely are you to recommend us?" on 0-10, feeding the NPS in reports. Idempotent on responseId ' +
+          '(a repeat answers 200 with the recorded answer; a new answer 201).',
+        security: MARKETER_SECURITY,
+        params: CustomerParamsSchema,
+        body: NpsAnswerSchema,
+        response: {
+          201: z.object({ id: z.number(), score: z.number(), duplicate: z.boolean() }),
+          200: z.object({ id: z.number(), score: z.number(), duplicate: z.boolean() }),
+          ...errorResponses(404, 413, 415),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { outcome, duplicate } = await withBodyPaths(() => recordNpsAnswer(deps.ctx, request.params.id, request.body));
+      return reply.code(duplicate ? 200 : 201).send({ id: outcome.id, score: outcome.value as number, duplicate });
     },
   );
 };
