@@ -37,6 +37,9 @@ function openPostgres(url: string): Kysely<Database> {
   types.setTypeParser(20, (value: string) => Number(value));
   types.setTypeParser(1700, (value: string) => Number(value));
   const pool = new Pool({ connectionString: url, types, max: 10 });
+  // An idle connection the server closes (restart, failover, a dropped database) emits 'error' on the pool; unhandled,
+  // that would end the process. The pool discards such a client and opens a new one on the next query.
+  pool.on('error', (error) => console.warn(`database: an idle connection was closed by the server: ${error.message}`));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
