@@ -4,8 +4,8 @@ import { REPORT_STAGES, type ReportQuery } from './types';
 export const REPORT_FORMATS = ['table', 'json', 'csv'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
-/** Period used when `--from` is not given: the 30 days before `to`. */
-export const DEFAULT_PERIOD_MS = 30 * 86_400_000;
+/** Period used when `from` is not given (CLI and page alike): the 90 days before `to`. */
+export const DEFAULT_PERIOD_MS = 90 * 86_400_000;
 
 /** A bad report option; `option` is its name as the caller spelt it (without dashes). */
 export class ReportOptionError extends Error {

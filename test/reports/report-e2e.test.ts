@@ -23,6 +23,20 @@ const definition = {
   finalWait: '2 hours',
 } as CampaignDefinitionInput;
 
+/**
+ * Onboarding hands every customer to nurture, where onboarding's holdout does not apply: a nurture that stays quiet
+ * for the test's few skipped hours keeps the fakes' counts to this campaign's messages.
+ */
+const quietNurture = {
+  id: 'nurture-report-e2e',
+  version: 1,
+  stage: 'nurture',
+  touch: { every: '365 days', template: 'nurture/touch' },
+  loyalty: { pointsPerCurrencyUnit: 1, tiers: [{ name: 'standard', minPoints: 0 }], tierUpTemplate: 'nurture/tier-up' },
+  anniversary: { every: '365 days', template: 'nurture/anniversary' },
+  inactivity: { threshold: '365 days' },
+} as CampaignDefinitionInput;
+
 interface Participant {
   id: string;
   email: string;
@@ -48,7 +62,7 @@ function pickIds(): Array<{ id: string; holdout: boolean; variant: string }> {
 describe('report over real campaigns (time skipping, SMTP and Twilio-shaped servers)', () => {
   let kit: JourneyTestKit;
   beforeAll(async () => {
-    kit = await startJourneyKit([definition]);
+    kit = await startJourneyKit([definition, quietNurture]);
   });
   afterAll(async () => {
     await kit?.close();

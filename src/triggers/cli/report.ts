@@ -22,7 +22,7 @@ export function registerReportCommand(program: Command, io: ReportCommandIo = { 
   program
     .command('report')
     .description('retention metrics and campaign lift for a period, from the outcome store')
-    .option('--from <date>', 'start of the period, inclusive (2025-01-31 or an ISO date-time; default: 30 days before --to)')
+    .option('--from <date>', 'start of the period, inclusive (2025-01-31 or an ISO date-time; default: 90 days before --to)')
     .option('--to <date>', 'end of the period, exclusive (default: now)')
     .option('--stage <stage>', `only this stage: ${REPORT_STAGES.join(', ')}`)
     .option('--campaign <id>', 'only this campaign id')

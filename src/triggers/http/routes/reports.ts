@@ -5,14 +5,11 @@ import { z } from 'zod';
 import { computeReport } from '../../../reports/compute';
 import { loadChartJsAsset } from '../../../reports/page/chart-asset';
 import { renderReportPage } from '../../../reports/page/report-page';
-import { parseReportDate } from '../../../reports/query';
+import { DEFAULT_PERIOD_MS, parseReportDate } from '../../../reports/query';
 import { REPORT_STAGES, type ReportQuery } from '../../../reports/types';
 import { InvalidInputError } from '../../errors';
 import { requireMarketerToken, safeEqual } from '../auth';
 import type { ApiDeps } from '../deps';
-
-/** Period shown when `from` is not given: the 90 days before `to`. */
-export const REPORT_PAGE_DEFAULT_PERIOD_MS = 90 * 86_400_000;
 
 const DATE_HINT = 'expected a date such as 2025-01-31 or 2025-01-31T12:00:00Z';
 const CHART_JS_PATH = '/reports/assets/chart.umd.js';
@@ -52,7 +49,7 @@ export function toReportQuery(qs: ReportQuerystring, now: Date): ReportQuery {
     return given === undefined ? undefined : (parseReportDate(given) as Date);
   };
   const to = date(qs.to) ?? now;
-  const from = date(qs.from) ?? new Date(to.getTime() - REPORT_PAGE_DEFAULT_PERIOD_MS);
+  const from = date(qs.from) ?? new Date(to.getTime() - DEFAULT_PERIOD_MS);
   if (from.getTime() >= to.getTime()) {
     throw new InvalidInputError('report period', [
       { path: 'querystring.from', message: `must be before to (${from.toISOString()} is not before ${to.toISOString()})` },
