@@ -156,3 +156,23 @@ export async function terminateJourneys(kit: ApiKit, workflowIds: string[] = [])
   }
   await Promise.all([...ids].map((id) => kit.env.client.workflow.getHandle(id).terminate('test cleanup').catch(() => undefined)));
 }
+
+/** Long SLAs: nothing escalates while a test runs; the test drives the ticket itself. */
+export const QUIET_COMPLAINT: CampaignDefinitionInput = {
+  id: 'api-test-complaint',
+  version: 1,
+  stage: 'complaint',
+  holdoutPercent: 0,
+  sla: { firstResponse: '1 hour', resolution: '2 hours' },
+  coreSla: { firstResponse: '1 hour', resolution: '2 hours' },
+  templates: {
+    acknowledge: 'complaint/acknowledge',
+    update: 'complaint/update',
+    escalated: 'complaint/escalated',
+    resolved: 'complaint/resolved',
+    survey: 'complaint/csat-survey',
+    recovery: 'complaint/recovery',
+  },
+  csat: { timeout: '1 hour', lowRatingAtMost: 2 },
+  recoveryOffer: { discountPercent: 20, validFor: '30 days' },
+};

@@ -1,28 +1,7 @@
-import type { CampaignDefinitionInput } from '../../src/shared/campaign-definition';
 import { journeyStateQuery } from '../../src/shared/messages';
 import { ReplayCache, signSupportRequest } from '../../src/triggers/http/signatures';
 import { seedCustomer } from '../journeys/journey-env';
-import { eventually, startApiKit, SUPPORT_SECRET, type ApiKit } from './api-kit';
-
-/** Long SLAs: nothing escalates while a test runs; the test drives the ticket itself. */
-const complaint: CampaignDefinitionInput = {
-  id: 'api-complaint',
-  version: 1,
-  stage: 'complaint',
-  holdoutPercent: 0,
-  sla: { firstResponse: '1 hour', resolution: '2 hours' },
-  coreSla: { firstResponse: '1 hour', resolution: '2 hours' },
-  templates: {
-    acknowledge: 'complaint/acknowledge',
-    update: 'complaint/update',
-    escalated: 'complaint/escalated',
-    resolved: 'complaint/resolved',
-    survey: 'complaint/csat-survey',
-    recovery: 'complaint/recovery',
-  },
-  csat: { timeout: '1 hour', lowRatingAtMost: 2 },
-  recoveryOffer: { discountPercent: 20, validFor: '30 days' },
-};
+import { eventually, QUIET_COMPLAINT, startApiKit, SUPPORT_SECRET, type ApiKit } from './api-kit';
 
 let ticketCounter = 0;
 const newTicket = () => `T-${Date.now().toString(36)}-${++ticketCounter}`;
@@ -30,7 +9,7 @@ const newTicket = () => `T-${Date.now().toString(36)}-${++ticketCounter}`;
 describe('support system webhooks (HMAC signed)', () => {
   let kit: ApiKit;
   beforeAll(async () => {
-    kit = await startApiKit({ worker: true, campaigns: [complaint] });
+    kit = await startApiKit({ worker: true, campaigns: [QUIET_COMPLAINT] });
   });
   afterAll(() => kit?.close());
 

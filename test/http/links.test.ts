@@ -5,7 +5,7 @@ import { journeyStateQuery } from '../../src/shared/messages';
 import { openComplaint, reportComplaintProgress } from '../../src/triggers/complaints';
 import { startJourney } from '../../src/triggers/journeys';
 import { seedCustomer } from '../journeys/journey-env';
-import { eventually, PUBLIC_BASE_URL, startApiKit, type ApiKit } from './api-kit';
+import { eventually, PUBLIC_BASE_URL, QUIET_COMPLAINT, startApiKit, type ApiKit } from './api-kit';
 
 const onboarding: CampaignDefinitionInput = {
   id: 'api-links-onboarding',
@@ -18,25 +18,6 @@ const onboarding: CampaignDefinitionInput = {
     { id: 'tip-1', after: '1 hour', template: 'onboarding/tip-1' },
   ],
   finalWait: '1 hour',
-};
-
-const complaint: CampaignDefinitionInput = {
-  id: 'api-links-complaint',
-  version: 1,
-  stage: 'complaint',
-  holdoutPercent: 0,
-  sla: { firstResponse: '1 hour', resolution: '2 hours' },
-  coreSla: { firstResponse: '1 hour', resolution: '2 hours' },
-  templates: {
-    acknowledge: 'complaint/acknowledge',
-    update: 'complaint/update',
-    escalated: 'complaint/escalated',
-    resolved: 'complaint/resolved',
-    survey: 'complaint/csat-survey',
-    recovery: 'complaint/recovery',
-  },
-  csat: { timeout: '1 hour', lowRatingAtMost: 2 },
-  recoveryOffer: { discountPercent: 20, validFor: '30 days' },
 };
 
 /** Path and query of an absolute link, for app.inject. */
@@ -54,7 +35,7 @@ let ticketCounter = 0;
 describe('signed customer links', () => {
   let kit: ApiKit;
   beforeAll(async () => {
-    kit = await startApiKit({ worker: true, campaigns: [onboarding, complaint], env: { BRAND_NAME: 'Shop & Co' } });
+    kit = await startApiKit({ worker: true, campaigns: [onboarding, QUIET_COMPLAINT], env: { BRAND_NAME: 'Shop & Co' } });
   });
   afterAll(() => kit?.close());
 
