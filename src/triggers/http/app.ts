@@ -27,7 +27,7 @@ export type ApiApp = FastifyInstance;
  * Every route validates with zod and is described in the OpenAPI document at GET /openapi.json.
  */
 export async function buildApp(deps: ApiDeps, options: Pick<FastifyServerOptions, 'logger'> = {}): Promise<ApiApp> {
-  const app = Fastify({ logger: options.logger ?? false, trustProxy: true, maxParamLength: 300 }).withTypeProvider<ZodTypeProvider>();
+  const app = Fastify({ logger: options.logger ?? false, trustProxy: true, routerOptions: { maxParamLength: 300 } }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(apiErrorHandler);
