@@ -10,7 +10,8 @@ export type JourneyOutcome =
   | 'lapsed'
   | 'resolved'
   | 'won-back'
-  | 'churned';
+  | 'churned'
+  | 'cancelled';
 
 /** What a stage workflow is started with. `definition` is the campaign as written; the workflow validates it again. */
 export interface JourneyInput {

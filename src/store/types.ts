@@ -90,6 +90,7 @@ export const OUTCOME_STATUSES = [
   'purchase',
   'tier_up',
   'csat_timeout',
+  'cancelled',
 ] as const;
 export type OutcomeStatus = (typeof OUTCOME_STATUSES)[number];
 

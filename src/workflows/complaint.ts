@@ -1,14 +1,17 @@
 import { setHandler } from '@temporalio/workflow';
 import type { JourneyInput, JourneyResult } from '../shared/journey-types';
 import { supportUpdateSignal, type SupportUpdate } from '../shared/messages';
-import { activities, Journey } from './journey';
+import { activities, Journey, runJourney } from './journey';
 
 /**
  * Complaint resolution: acknowledge at once, keep the SLA timers (shorter for core customers) and escalate when
  * one lapses, relay support updates, and after resolution ask for CSAT; a low rating triggers a recovery offer.
  */
 export async function complaintWorkflow(input: JourneyInput): Promise<JourneyResult> {
-  const journey = await Journey.begin(input, 'complaint');
+  return runJourney(input, 'complaint', complaint);
+}
+
+async function complaint(journey: Journey<'complaint'>, input: JourneyInput): Promise<JourneyResult> {
   const def = journey.definition;
   const ticket = input.ticket ?? { id: journey.workflowId };
   const openedAt = Date.now();

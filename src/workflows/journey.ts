@@ -1,6 +1,8 @@
 import {
   ApplicationFailure,
+  CancellationScope,
   condition,
+  isCancellation,
   proxyActivities,
   setHandler,
   upsertMemo,
@@ -286,5 +288,30 @@ export class Journey<S extends Stage> {
         `${s.stage} for ${this.customer.name} (${s.customerId}): step ${s.currentStep}, ${s.messagesSent} sent, ` +
         `${s.outcome}${s.holdout ? ', holdout' : ''}${s.muted ? ', muted' : ''}, variant ${s.variant}`,
     });
+  }
+}
+
+/**
+ * Begins the journey and runs a stage's body on it. A cancellation (`retention cancel`, `POST /journeys/:id/cancel`,
+ * or the Web UI) is recorded as a `cancelled` outcome before the workflow ends CANCELLED, so reports see why the
+ * journey stopped.
+ */
+export async function runJourney<S extends Stage>(
+  input: JourneyInput,
+  stage: S,
+  body: (journey: Journey<S>, input: JourneyInput) => Promise<JourneyResult>,
+): Promise<JourneyResult> {
+  const journey = await Journey.begin(input, stage);
+  try {
+    return await body(journey, input);
+  } catch (err) {
+    if (isCancellation(err)) {
+      await CancellationScope.nonCancellable(async () => {
+        journey.state.outcome = 'cancelled';
+        upsertSearchAttributes([{ key: OutcomeKey, value: 'cancelled' }]);
+        await journey.record('cancelled', { reason: 'cancelled by request' });
+      });
+    }
+    throw err;
   }
 }

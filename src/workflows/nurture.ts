@@ -1,7 +1,7 @@
 import { allHandlersFinished, condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
 import type { CarriedState, JourneyInput, JourneyResult } from '../shared/journey-types';
 import { pointsFor, tierFor, tierRank } from '../shared/loyalty';
-import { activities, Journey } from './journey';
+import { activities, Journey, runJourney } from './journey';
 
 /**
  * Nurture, one long-lived workflow per customer: periodic touches, loyalty points and tiers from purchases
@@ -9,7 +9,10 @@ import { activities, Journey } from './journey';
  * inactive past the threshold. Continues as new before history grows large, carrying its state.
  */
 export async function nurtureWorkflow(input: JourneyInput): Promise<JourneyResult> {
-  const journey = await Journey.begin(input, 'nurture');
+  return runJourney(input, 'nurture', nurture);
+}
+
+async function nurture(journey: Journey<'nurture'>, input: JourneyInput): Promise<JourneyResult> {
   const def = journey.definition;
   const { customer, state } = journey;
   const now = Date.now();

@@ -1,12 +1,15 @@
 import type { JourneyInput, JourneyResult } from '../shared/journey-types';
-import { Journey } from './journey';
+import { Journey, runJourney } from './journey';
 
 /**
  * Onboarding, from signup: welcome now, then tips spaced by the definition. Activation ends it early as
  * converted; either way the customer is handed to nurture, so nobody is left in no stage.
  */
 export async function onboardingWorkflow(input: JourneyInput): Promise<JourneyResult> {
-  const journey = await Journey.begin(input, 'onboarding');
+  return runJourney(input, 'onboarding', onboarding);
+}
+
+async function onboarding(journey: Journey<'onboarding'>): Promise<JourneyResult> {
   const { steps, finalWait } = journey.definition;
   const exited = () => journey.activated || journey.stopRequested;
 

@@ -1,12 +1,15 @@
 import type { JourneyInput, JourneyResult } from '../shared/journey-types';
-import { Journey } from './journey';
+import { Journey, runJourney } from './journey';
 
 /**
  * Lapsed win-back: "we miss you", an offer with a code and an expiry, a last chance. A purchase at any point
  * wins the customer back (and returns them to nurture); otherwise they churn, after a one-question survey.
  */
 export async function winbackWorkflow(input: JourneyInput): Promise<JourneyResult> {
-  const journey = await Journey.begin(input, 'winback');
+  return runJourney(input, 'winback', winback);
+}
+
+async function winback(journey: Journey<'winback'>): Promise<JourneyResult> {
   const def = journey.definition;
   const purchased = () => journey.purchases.length > 0 || journey.stopRequested;
   const offer = journey.offer(def.offer.discountPercent, def.offer.validFor, Date.now());

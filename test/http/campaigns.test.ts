@@ -177,6 +177,13 @@ describe('HTTP API: campaigns and journeys', () => {
         const journey = response.json().journeys.find((j: { workflowId: string }) => j.workflowId === workflowId);
         return journey && journey.status !== 'RUNNING' ? journey : undefined;
       });
+      expect((await kit.env.client.workflow.getHandle(workflowId).describe()).status.name).toBe('CANCELLED');
+      // The journey records why it stopped, so reports see the cancellation.
+      const [row] = await eventually(async () => {
+        const rows = await kit.store.listOutcomes({ workflowId, status: 'cancelled' });
+        return rows.length > 0 ? rows : undefined;
+      });
+      expect(row).toMatchObject({ customerId: id, stage: 'nurture', campaignId: 'api-test-nurture', reason: 'cancelled by request' });
       const again = await post(`/journeys/${workflowId}/cancel`);
       expect(again.statusCode).toBe(409);
       expect(again.json().message).toMatch(/not running/);
