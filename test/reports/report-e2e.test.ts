@@ -24,13 +24,26 @@ const definition = {
 } as CampaignDefinitionInput;
 
 /**
- * Onboarding hands every customer to nurture, where onboarding's holdout does not apply: a nurture that stays quiet
- * for the test's few skipped hours keeps the fakes' counts to this campaign's messages.
+ * Onboarding hands every customer to nurture (and nurture, after inactivity, to win-back), where onboarding's holdout
+ * does not apply. The time-skipping server may run far ahead while the test waits for results, so those stages hold
+ * everyone out: the fakes then receive this campaign's messages only.
  */
+const quietWinback = {
+  id: 'winback-report-e2e',
+  version: 1,
+  stage: 'winback',
+  holdoutPercent: 100,
+  inactiveDays: 60,
+  steps: [{ id: 'we-miss-you', after: '0s', template: 'winback/we-miss-you' }],
+  offer: { discountPercent: 15, validFor: '10 days' },
+  finalWait: '5 days',
+  churnSurvey: { template: 'winback/churn-survey', timeout: '7 days' },
+} as CampaignDefinitionInput;
 const quietNurture = {
   id: 'nurture-report-e2e',
   version: 1,
   stage: 'nurture',
+  holdoutPercent: 100,
   touch: { every: '365 days', template: 'nurture/touch' },
   loyalty: { pointsPerCurrencyUnit: 1, tiers: [{ name: 'standard', minPoints: 0 }], tierUpTemplate: 'nurture/tier-up' },
   anniversary: { every: '365 days', template: 'nurture/anniversary' },
@@ -62,7 +75,7 @@ function pickIds(): Array<{ id: string; holdout: boolean; variant: string }> {
 describe('report over real campaigns (time skipping, SMTP and Twilio-shaped servers)', () => {
   let kit: JourneyTestKit;
   beforeAll(async () => {
-    kit = await startJourneyKit([definition, quietNurture]);
+    kit = await startJourneyKit([definition, quietNurture, quietWinback]);
   });
   afterAll(async () => {
     await kit?.close();
@@ -93,8 +106,12 @@ describe('report over real campaigns (time skipping, SMTP and Twilio-shaped serv
       const results = [];
       for (const handle of handles) results.push(await handle.result());
       expect(results.map((r) => r.outcome)).toEqual(participants.map((p) => (p.activated ? 'converted' : 'completed')));
-      // Onboarding hands every customer to nurture: stop those journeys before they fire timers.
-      for (const p of participants) await kit.expectRunningAndStop(`nurture-${p.id}`);
+      // Onboarding hands every customer to nurture: stop what still runs of those journeys.
+      for (const p of participants) {
+        for (const workflowId of [`nurture-${p.id}`, `winback-${p.id}`]) {
+          await kit.env.client.workflow.getHandle(workflowId).terminate('test finished').catch(() => undefined);
+        }
+      }
     });
     const to = new Date((await kit.env.currentTimeMs()) + 86_400_000);
 
