@@ -233,8 +233,10 @@ async function measureScenario(security: Security, concurrency: number, options:
 async function ledgerAndConsentChecks(store: Store, customerId: string, i: number, cap: { max: number; windowMs: number }): Promise<void> {
   const workflowId = `onboarding-${customerId}`;
   const stepId = `tip-${i}`;
-  const { entry } = await store.claimSend({ workflowId, stepId, customerId, channel: 'email' });
-  if (entry.status !== 'pending') throw new Error(`ledger entry ${workflowId}/${stepId} is ${entry.status}`);
+  const key = { workflowId, runId: 'bench-run', stepId };
+  const owner = `bench-${i}`;
+  const claim = await store.claimSend({ ...key, customerId, channel: 'email', owner, leaseMs: 30_000 });
+  if (claim.kind !== 'owned') throw new Error(`ledger entry ${workflowId}/${stepId} is ${claim.entry.status}`);
   const customer = await store.getCustomer(customerId);
   if (!customer?.email || !customer.consentEmail) throw new Error(`customer ${customerId} cannot receive email`);
   if (await store.isSuppressed('email', customer.email)) throw new Error(`${customer.email} is suppressed`);
@@ -244,12 +246,13 @@ async function ledgerAndConsentChecks(store: Store, customerId: string, i: numbe
     max: cap.max,
     windowMs: cap.windowMs,
     now: new Date(),
-    key: `${workflowId}/${stepId}`,
+    key: `${workflowId}/${key.runId}/${stepId}`,
   });
   if (!allowed) throw new Error(`frequency cap reached for ${customerId}`);
-  // ... the message is rendered and handed to the transport here ...
-  const providerMessageId = `<${workflowId}.${stepId}@retention.local>`;
-  await store.completeSend(workflowId, stepId, { status: 'sent', providerMessageId });
+  // ... the message is rendered here; the lease is checked and extended right before the transport ...
+  if (!(await store.beginTransport(key, owner, new Date(Date.now() + 30_000), 'email'))) throw new Error('lease lost');
+  const providerMessageId = `<${workflowId}.${key.runId}.${stepId}@retention.local>`;
+  await store.completeSend(key, { status: 'sent', channel: 'email', providerMessageId });
   await store.recordOutcome({
     customerId,
     stage: 'onboarding',
@@ -263,6 +266,7 @@ async function ledgerAndConsentChecks(store: Store, customerId: string, i: numbe
     workflowId,
     occurredAt: new Date(),
     data: { template: 'onboarding/tip-1', providerMessageId },
+    factKey: `send/${workflowId}/${key.runId}/${stepId}/sent`,
   });
 }
 

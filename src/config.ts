@@ -50,6 +50,14 @@ const EnvSchema = z.object({
   TWILIO_AUTH_TOKEN: optionalText,
   TWILIO_FROM_NUMBER: z.string().regex(/^\+[1-9]\d{6,14}$/, 'expected an E.164 number such as +15005550006').optional(),
   TWILIO_MESSAGING_SERVICE_SID: z.string().regex(/^MG[0-9a-fA-F]{32}$/, 'expected MG followed by 32 hex digits').optional(),
+  /** Sends Twilio's REST calls to another base URL (a Twilio-shaped test server); unset in production. */
+  TWILIO_API_URL: z.url({ message: 'expected an absolute URL such as http://127.0.0.1:4010' }).optional(),
+  /**
+   * A lapsed send lease whose email may have gone out (the worker died between the SMTP server accepting it and
+   * the ledger write): `resend` it with the same Message-ID, or `hold` it as in-doubt for a person to decide.
+   */
+  EMAIL_IN_DOUBT: z.enum(['resend', 'hold'], { message: 'expected resend or hold' }).default('resend'),
+  TEMPLATES_DIR: z.string().min(1).optional(),
   HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   HTTP_PORT: port.default(3000),
   PUBLIC_BASE_URL: z.url({ message: 'expected an absolute URL such as https://retention.example.com' }).optional(),
@@ -120,6 +128,7 @@ export function loadConfig(env: Env = process.env) {
     },
     dataDir,
     campaignsDir: path.resolve(e.CAMPAIGNS_DIR),
+    templatesDir: e.TEMPLATES_DIR === undefined ? undefined : path.resolve(e.TEMPLATES_DIR),
     escalationWebhookUrl: e.ESCALATION_WEBHOOK_URL,
     linkSigningSecret: e.LINK_SIGNING_SECRET,
     brandName: e.BRAND_NAME,
@@ -137,6 +146,10 @@ export function loadConfig(env: Env = process.env) {
       ratePerSecond: e.SMTP_RATE_PER_SECOND,
       outboxDir: path.join(dataDir, 'outbox'),
     },
+    /** What a send in doubt does for email (EMAIL_IN_DOUBT); SMS asks Twilio instead. */
+    emailInDoubt: e.EMAIL_IN_DOUBT,
+    /** Twilio's REST base URL when it is not Twilio's own (TWILIO_API_URL: a Twilio-shaped test server). */
+    twilioApiUrl: e.TWILIO_API_URL,
     sms: e.TWILIO_ACCOUNT_SID
       ? {
           accountSid: e.TWILIO_ACCOUNT_SID,

@@ -3,7 +3,7 @@ import { loadCatalog } from '../campaigns/catalog';
 import { UserFacingError } from '../cli-errors';
 import type { AppConfig } from '../config';
 import { createEmailTransport, type EmailTransportOptions } from '../delivery/email';
-import { createSmsTransport, type SmsTransportOptions } from '../delivery/sms';
+import { createSmsTransport, RedirectingRequestClient, TWILIO_REQUEST_TIMEOUT_MS, type SmsTransportOptions } from '../delivery/sms';
 import { checkTemplates, createTemplateRenderer, formatProblem } from '../delivery/templates';
 import { createStore } from '../store';
 import type { JourneyDeps } from './journey';
@@ -23,7 +23,7 @@ export async function openActivityDeps(
   client: Client,
   overrides: DepsOverrides = {},
 ): Promise<{ deps: JourneyDeps; close(): Promise<void> }> {
-  const renderer = createTemplateRenderer({ root: overrides.templatesDir });
+  const renderer = createTemplateRenderer({ root: overrides.templatesDir ?? config.templatesDir });
   const problems = await checkTemplates(renderer.root);
   if (problems.length > 0) {
     throw new UserFacingError(`templates have problems (npm run templates:check):\n${problems.map(formatProblem).join('\n')}`);
@@ -35,7 +35,7 @@ export async function openActivityDeps(
   const sms = createSmsTransport(config.sms, {
     outboxDir: config.email.outboxDir,
     statusCallbackUrl: new URL('webhooks/twilio/status', `${config.http.publicBaseUrl}/`).toString(),
-    httpClient: overrides.smsHttpClient,
+    httpClient: overrides.smsHttpClient ?? (config.twilioApiUrl ? new RedirectingRequestClient(config.twilioApiUrl, { timeout: TWILIO_REQUEST_TIMEOUT_MS }) : undefined),
   });
   const deps: JourneyDeps = {
     store,
@@ -45,6 +45,7 @@ export async function openActivityDeps(
     links: { publicBaseUrl: config.http.publicBaseUrl, secret: config.linkSigningSecret },
     brandName: config.brandName,
     frequencyCap: config.frequencyCap,
+    emailInDoubt: config.emailInDoubt,
     temporal: { client, taskQueue: config.temporal.taskQueue, catalog },
     escalationWebhookUrl: config.escalationWebhookUrl,
   };

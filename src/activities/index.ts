@@ -1,3 +1,4 @@
+import { forwardActivities } from './forward';
 import { journeyActivities, type JourneyDeps } from './journey';
 import { sweepActivities } from './sweep';
 
@@ -10,7 +11,7 @@ export const sampleActivities = {
 
 /** Every activity the worker registers; side effects reach the outside world only through `deps`. */
 export function createActivities(deps: JourneyDeps) {
-  return { ...sampleActivities, ...journeyActivities(deps), ...sweepActivities(deps) };
+  return { ...sampleActivities, ...journeyActivities(deps), ...forwardActivities(deps), ...sweepActivities(deps) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

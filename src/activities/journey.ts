@@ -48,11 +48,12 @@ export function journeyActivities(deps: JourneyDeps): JourneyActivities {
         value: o.value ?? null,
         occurredAt: new Date(o.occurredAt),
         data: o.data ?? null,
+        factKey: o.factKey ?? null,
       });
     },
 
     async saveLoyalty(input): Promise<void> {
-      await store.updateLoyalty(input.customerId, { points: input.points, tier: input.tier });
+      await store.updateLoyalty(input.customerId, { points: input.points, tier: input.tier, totalSpend: input.totalSpend });
       await store.touchActivity(input.customerId, new Date(input.lastActivityAt));
     },
 
@@ -60,7 +61,8 @@ export function journeyActivities(deps: JourneyDeps): JourneyActivities {
       if (!deps.escalationWebhookUrl) return;
       const response = await (deps.fetch ?? fetch)(deps.escalationWebhookUrl, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        // The support system sees a retried call as the same escalation.
+        headers: { 'content-type': 'application/json', 'idempotency-key': `${input.workflowId}/${input.runId ?? ''}/${input.reason}` },
         body: JSON.stringify({ ...input, deadline: new Date(input.deadline).toISOString() }),
         signal: AbortSignal.timeout(10_000),
       });

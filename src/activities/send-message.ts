@@ -1,13 +1,16 @@
+import { randomUUID } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/activity';
 import type { EmailTransport } from '../delivery/email';
-import { isDeliveryError, type DeliveryError } from '../delivery/errors';
+import { certainlyNotSent, isDeliveryError, type DeliveryError } from '../delivery/errors';
 import type { SmsTransport } from '../delivery/sms';
 import type { TemplateContext } from '../delivery/template-context';
 import { TemplateError, type TemplateRenderer } from '../delivery/templates';
 import { unsubscribeUrl } from '../delivery/unsubscribe-token';
-import type { SendMessageInput, SendMessageResult } from '../shared/activity-contracts';
+import type { DeferralReason, SendMessageInput, SendMessageResult } from '../shared/activity-contracts';
 import type { Channel } from '../shared/journey-types';
 import { nextSendableTime } from '../shared/quiet-hours';
-import type { CustomerProfile, Store } from '../store';
+import type { CustomerProfile, LedgerEntry, OutcomeStatus, SendKey, Store } from '../store';
+import { heartbeat } from './heartbeat';
 import { surveyLink } from './links';
 
 export interface SendDeps {
@@ -18,11 +21,32 @@ export interface SendDeps {
   links: { publicBaseUrl: string; secret: string };
   brandName: string;
   frequencyCap: Record<Channel, { max: number; windowMs: number }>;
+  /** What a send in doubt does for email (see EMAIL_IN_DOUBT): `resend` with the same Message-ID, or `hold`. */
+  emailInDoubt?: 'resend' | 'hold';
+  /** The time quiet hours, deadlines and leases are judged by; tests on a time-skipping server pass its clock. */
+  clock?: () => Promise<number>;
 }
 
-/** Deterministic per (workflow, step): a retried activity sends the same Message-ID. */
-export function messageIdFor(workflowId: string, stepId: string): string {
-  return `<${`${workflowId}.${stepId}`.replace(/[^A-Za-z0-9._-]/g, '_')}@retention.local>`;
+/**
+ * The send lease. A claim holds for CLAIM_LEASE_MS (consent checks, rendering); from the transport call on it is
+ * renewed every LEASE_RENEW_MS to TRANSPORT_LEASE_MS ahead, so it lapses at most TRANSPORT_LEASE_MS after its
+ * holder died. The activity heartbeats on the same beat (heartbeat timeout: ACTIVITY_HEARTBEAT_TIMEOUT_MS).
+ */
+export const SEND_LEASE = {
+  claimMs: 30_000,
+  transportMs: 30_000,
+  renewEveryMs: 5_000,
+} as const;
+
+/** Deterministic per (workflow, run, step): a retried activity sends the same Message-ID. */
+export function messageIdFor(key: SendKey): string {
+  const parts = key.runId ? [key.workflowId, key.runId, key.stepId] : [key.workflowId, key.stepId];
+  return `<${parts.join('.').replace(/[^A-Za-z0-9._-]/g, '_')}@retention.local>`;
+}
+
+/** Identifies one message of one run in outcome keys and frequency reservations. */
+function sendPath(key: SendKey): string {
+  return `${key.workflowId}/${key.runId}/${key.stepId}`;
 }
 
 function address(customer: CustomerProfile, channel: Channel): string | null {
@@ -38,7 +62,7 @@ async function channelProblem(store: Store, customer: CustomerProfile, channel: 
   return undefined;
 }
 
-function context(deps: SendDeps, input: SendMessageInput, customer: CustomerProfile, channel: Channel): TemplateContext {
+function context(deps: SendDeps, input: SendMessageInput, key: SendKey, customer: CustomerProfile, channel: Channel): TemplateContext {
   const { extras } = input;
   return {
     customer: {
@@ -51,21 +75,44 @@ function context(deps: SendDeps, input: SendMessageInput, customer: CustomerProf
     },
     campaign: { id: input.campaignId, stage: input.stage, step: input.step, variant: input.variant },
     offer: extras.offer && { code: extras.offer.code, expiresAt: extras.offer.expiresAt, discount: `${extras.offer.discountPercent}%` },
-    surveyLink: extras.survey && surveyLink(deps.links.publicBaseUrl, deps.links.secret, input.workflowId, extras.survey),
+    surveyLink: extras.survey && surveyLink(deps.links.publicBaseUrl, deps.links.secret, { workflowId: key.workflowId, runId: key.runId }, extras.survey),
     unsubscribeLink: unsubscribeUrl(deps.links.publicBaseUrl, deps.links.secret, customer.id, channel),
     ticket: extras.ticket,
     brand: { name: deps.brandName },
   };
 }
 
+type Rendered = { channel: 'email'; subject: string; html: string; text: string; unsubscribeUrl: string } | { channel: 'sms'; body: string; segments: number };
+
+async function render(deps: SendDeps, input: SendMessageInput, key: SendKey, customer: CustomerProfile, channel: Channel): Promise<Rendered> {
+  const ctx = context(deps, input, key, customer, channel);
+  if (channel === 'email') {
+    const { subject, html, text } = await deps.renderer.renderMessage(input.templateId, 'email', ctx);
+    return { channel, subject, html, text, unsubscribeUrl: ctx.unsubscribeLink };
+  }
+  const { body, segments } = await deps.renderer.renderMessage(input.templateId, 'sms', ctx);
+  return { channel, body, segments };
+}
+
 /**
- * One campaign message, exactly once per (workflow, step): ledger check, consent and suppression (with fallback to
- * the other channel), frequency cap, render, send, ledger write, outcome row. Problems that retrying cannot fix end
- * as a recorded skip or bounce, never as an endless retry; transient transport errors are thrown so Temporal retries.
+ * One campaign message, exactly once per (workflow, run, step). The ledger claim is a lease: only its holder may call
+ * the transport, and only while the lease holds. Then consent and suppression (with fallback to the other
+ * channel), the step's deadline, SMS quiet hours, the frequency cap, render, transport, ledger, outcome. Problems
+ * that retrying cannot fix end as a recorded skip or bounce; transient transport errors are thrown so Temporal retries.
+ *
+ * The in-doubt window (the provider took the message, the worker died before the ledger write) is closed per
+ * channel when the next attempt finds the lapsed lease: SMS asks Twilio whether the message went out; email is
+ * resent with the same Message-ID or held as `in-doubt`, as EMAIL_IN_DOUBT says.
  */
 export async function sendMessage(deps: SendDeps, input: SendMessageInput): Promise<SendMessageResult> {
   const { store } = deps;
-  const outcome = (status: 'sent' | 'skipped' | 'deferred' | 'bounced' | 'failed', channel: Channel | null, reason: string | null, data?: Record<string, unknown>) =>
+  const clock = deps.clock ?? (async () => Date.now());
+  const key: SendKey = { workflowId: input.workflowId, runId: input.runId ?? '', stepId: input.stepId };
+  const owner = randomUUID();
+  const frequencyKey = sendPath(key);
+  let reservedChannel: Channel | undefined = undefined;
+
+  const outcome = (status: OutcomeStatus, channel: Channel | null, reason: string | null, data: Record<string, unknown> = {}, keySuffix: string = status) =>
     store.recordOutcome({
       customerId: input.customerId,
       stage: input.stage,
@@ -79,23 +126,31 @@ export async function sendMessage(deps: SendDeps, input: SendMessageInput): Prom
       workflowId: input.workflowId,
       occurredAt: new Date(),
       data: { template: input.templateId, ...data },
+      factKey: `send/${sendPath(key)}/${keySuffix}`,
     });
-  const finish = async (status: 'skipped' | 'bounced' | 'failed', channel: Channel | null, reason: string): Promise<SendMessageResult> => {
-    await store.completeSend(input.workflowId, input.stepId, { status, reason });
-    await outcome(status, channel, reason);
+  const finish = async (status: 'skipped' | 'bounced' | 'failed' | 'in-doubt', channel: Channel | null, reason: string): Promise<SendMessageResult> => {
+    await store.completeSend(key, { status, reason, channel: channel ?? undefined });
+    // A message that did not go out gives its frequency slot back; one in doubt may have gone out and keeps it.
+    if (reservedChannel && status !== 'in-doubt') await store.releaseFrequencySlot(input.customerId, reservedChannel, frequencyKey);
+    await outcome(status === 'in-doubt' ? 'in_doubt' : status, channel, reason);
     return status === 'bounced' ? { status, reason, channel: channel ?? input.channel } : { status: 'skipped', reason, channel: channel ?? undefined };
   };
+  const defer = async (reason: DeferralReason, retryAt: number, channel: Channel): Promise<SendMessageResult> => {
+    await store.releaseSend(key, owner);
+    await outcome('deferred', channel, reason, {}, `deferred/${input.deferrals ?? 0}`);
+    return { status: 'deferred', reason, retryAt };
+  };
 
-  const { entry } = await store.claimSend({ workflowId: input.workflowId, stepId: input.stepId, customerId: input.customerId, channel: input.channel });
-  if (entry.status === 'sent') {
-    // Sent by an earlier attempt that failed afterwards: make sure its outcome row exists, never send again.
-    const recorded = await store.listOutcomes({ workflowId: input.workflowId, status: 'sent' });
-    if (!recorded.some((o) => o.step === input.step)) await outcome('sent', entry.channel, null, { providerMessageId: entry.providerMessageId });
-    return { status: 'sent', channel: entry.channel, providerMessageId: entry.providerMessageId ?? '', duplicate: true };
+  const claim = await store.claimSend({ ...key, customerId: input.customerId, channel: input.channel, owner, leaseMs: SEND_LEASE.claimMs, now: new Date(await clock()) });
+  if (claim.kind === 'busy') {
+    // Another attempt holds the lease and may be sending right now: come back when it has lapsed.
+    throw ApplicationFailure.create({
+      type: 'SendInProgress',
+      message: `another attempt holds the send lease of ${sendPath(key)} until ${claim.until.toISOString()}`,
+      nextRetryDelay: Math.max(1_000, claim.until.getTime() - (await clock()) + 1_000),
+    });
   }
-  if (entry.status !== 'pending') {
-    return { status: 'skipped', reason: entry.reason ?? entry.status, channel: entry.channel };
-  }
+  if (claim.kind === 'final') return alreadyEnded(claim.entry, outcome);
 
   const customer = await store.getCustomer(input.customerId);
   if (!customer) return finish('skipped', null, 'unknown-customer');
@@ -113,53 +168,104 @@ export async function sendMessage(deps: SendDeps, input: SendMessageInput): Prom
   }
   if (!channel) return finish('skipped', input.channel, firstProblem ?? 'no-channel');
 
-  if (channel === 'sms' && channel !== input.channel) {
-    const opensAt = nextSendableTime(Date.now(), customer.timezone, input.quietHours);
-    if (opensAt > Date.now()) {
-      await outcome('deferred', channel, 'quiet-hours');
-      return { status: 'deferred', reason: 'quiet-hours', retryAt: opensAt };
+  const now = await clock();
+  if (input.notAfter !== undefined && now > input.notAfter) return finish('skipped', channel, 'expired');
+  if (channel === 'sms') {
+    const opensAt = nextSendableTime(now, customer.timezone, input.quietHours);
+    if (opensAt > now) {
+      if (input.notAfter !== undefined && opensAt > input.notAfter) return finish('skipped', channel, 'expired');
+      return defer('quiet-hours', opensAt, channel);
     }
   }
 
   const cap = deps.frequencyCap[channel];
-  const allowed = await store.reserveFrequencySlot({
-    customerId: customer.id,
-    channel,
-    max: cap.max,
-    windowMs: cap.windowMs,
-    now: new Date(),
-    key: `${input.workflowId}/${input.stepId}`,
-  });
+  const allowed = await store.reserveFrequencySlot({ customerId: customer.id, channel, max: cap.max, windowMs: cap.windowMs, now: new Date(now), key: frequencyKey });
   if (!allowed) {
-    if (input.whenCapped === 'skip') return finish('skipped', channel, 'frequency-cap');
-    await outcome('deferred', channel, 'frequency-cap');
-    return { status: 'deferred', reason: 'frequency-cap', retryAt: Date.now() + Math.ceil(cap.windowMs / cap.max) };
+    const retryAt = now + Math.ceil(cap.windowMs / cap.max);
+    if (input.whenCapped === 'skip' || (input.notAfter !== undefined && retryAt > input.notAfter)) return finish('skipped', channel, 'frequency-cap');
+    return defer('frequency-cap', retryAt, channel);
   }
+  reservedChannel = channel;
 
   const to = address(customer, channel) as string;
-  const messageId = messageIdFor(input.workflowId, input.stepId);
-  let providerMessageId: string;
+  const messageId = messageIdFor(key);
+  let rendered: Rendered;
   try {
-    const ctx = context(deps, input, customer, channel);
-    if (channel === 'email') {
-      const rendered = await deps.renderer.renderMessage(input.templateId, 'email', ctx);
-      const sent = await deps.email.sendEmail({ to, subject: rendered.subject, html: rendered.html, text: rendered.text, messageId, unsubscribe: { url: ctx.unsubscribeLink } });
+    rendered = await render(deps, input, key, customer, channel);
+  } catch (err) {
+    if (err instanceof TemplateError) return finish('skipped', channel, `template-error: ${err.message}`);
+    throw err;
+  }
+  if (rendered.channel === 'sms' && input.maxSmsSegments && rendered.segments > input.maxSmsSegments) {
+    return finish('skipped', channel, `sms-too-long:${rendered.segments}-segments`);
+  }
+
+  let inDoubtResend = false;
+  if (claim.inDoubt) {
+    const since = claim.entry.transportStartedAt ?? claim.entry.createdAt;
+    if (rendered.channel === 'sms') {
+      const found = await deps.sms.findSent({ to, body: rendered.body, since, messageId });
+      if (found) return recordSent(store, key, channel, found, outcome, { inDoubt: 'found-at-provider' });
+    } else if ((deps.emailInDoubt ?? 'resend') === 'hold') {
+      return finish('in-doubt', channel, 'in-doubt-held');
+    } else {
+      inDoubtResend = true;
+    }
+  }
+
+  const transportAt = await clock();
+  if (!(await store.beginTransport(key, owner, new Date(transportAt + SEND_LEASE.transportMs), channel, new Date(transportAt)))) {
+    throw ApplicationFailure.create({ type: 'SendLeaseLost', message: `the send lease of ${sendPath(key)} lapsed before the transport was called` });
+  }
+  let providerMessageId: string;
+  const renewal = setInterval(() => {
+    heartbeat();
+    void clock()
+      .then((t) => store.renewSend(key, owner, new Date(t + SEND_LEASE.transportMs), new Date(t)))
+      .catch(() => undefined);
+  }, SEND_LEASE.renewEveryMs);
+  try {
+    if (rendered.channel === 'email') {
+      const sent = await deps.email.sendEmail({ to, subject: rendered.subject, html: rendered.html, text: rendered.text, messageId, unsubscribe: { url: rendered.unsubscribeUrl } });
       providerMessageId = sent.messageId;
     } else {
-      const rendered = await deps.renderer.renderMessage(input.templateId, 'sms', ctx);
-      if (input.maxSmsSegments && rendered.segments > input.maxSmsSegments) {
-        return finish('skipped', channel, `sms-too-long:${rendered.segments}-segments`);
-      }
       providerMessageId = (await deps.sms.sendSms({ to, body: rendered.body, messageId })).providerMessageId;
     }
   } catch (err) {
-    if (err instanceof TemplateError) return finish('skipped', channel, `template-error: ${err.message}`);
-    if (!isDeliveryError(err) || err.kind === 'retryable') throw err;
-    return undeliverable(deps, finish, channel, to, err);
+    if (isDeliveryError(err) && err.kind !== 'retryable') return undeliverable(deps, finish, channel, to, err);
+    // The provider certainly did not take it: the next attempt need not be in doubt.
+    if (isDeliveryError(err) && certainlyNotSent(err)) await store.releaseSend(key, owner, { transportDone: true });
+    throw err;
+  } finally {
+    clearInterval(renewal);
   }
-  await store.completeSend(input.workflowId, input.stepId, { status: 'sent', providerMessageId });
-  await outcome('sent', channel, null, { providerMessageId });
+  if (inDoubtResend) await outcome('in_doubt', channel, 'in-doubt-resent', { providerMessageId });
+  return recordSent(store, key, channel, providerMessageId, outcome, inDoubtResend ? { inDoubt: 'resent' } : {});
+}
+
+async function recordSent(
+  store: Store,
+  key: SendKey,
+  channel: Channel,
+  providerMessageId: string,
+  outcome: (status: OutcomeStatus, channel: Channel | null, reason: string | null, data?: Record<string, unknown>) => Promise<unknown>,
+  data: Record<string, unknown>,
+): Promise<SendMessageResult> {
+  await store.completeSend(key, { status: 'sent', channel, providerMessageId });
+  await outcome('sent', channel, null, { providerMessageId, ...data });
   return { status: 'sent', channel, providerMessageId, duplicate: false };
+}
+
+/** A send that ended in an earlier attempt: never again; make sure its outcome row exists (keyed, so once). */
+async function alreadyEnded(
+  entry: LedgerEntry,
+  outcome: (status: OutcomeStatus, channel: Channel | null, reason: string | null, data?: Record<string, unknown>) => Promise<unknown>,
+): Promise<SendMessageResult> {
+  if (entry.status === 'sent') {
+    await outcome('sent', entry.channel, null, { providerMessageId: entry.providerMessageId });
+    return { status: 'sent', channel: entry.channel, providerMessageId: entry.providerMessageId ?? '', duplicate: true };
+  }
+  return { status: 'skipped', reason: entry.reason ?? entry.status, channel: entry.channel };
 }
 
 async function undeliverable(

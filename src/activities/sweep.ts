@@ -1,9 +1,9 @@
-import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { campaignFor } from '../campaigns/catalog';
 import { ConflictError } from '../triggers/errors';
 import { journeyWorkflowId, startJourney } from '../triggers/journeys';
 import { MAX_REPORTED_FAILURES, type LapsedCustomer, type SweepActivities, type WinbackStartCounts } from '../shared/sweep-contracts';
+import { heartbeat } from './heartbeat';
 import type { JourneyDeps } from './journey';
 
 type Verdict = 'started' | 'alreadyRunning' | 'alreadyRan';
@@ -17,15 +17,6 @@ async function forEachBounded<T>(items: readonly T[], limit: number, task: (item
     while (next < items.length) await task(items[next++] as T);
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
-}
-
-function heartbeat(details: unknown): void {
-  // Also callable outside an activity (unit use): heartbeats only matter when Temporal is watching.
-  try {
-    Context.current().heartbeat(details);
-  } catch {
-    // not in an activity context
-  }
 }
 
 export function sweepActivities(deps: JourneyDeps): SweepActivities {

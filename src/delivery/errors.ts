@@ -128,3 +128,18 @@ export function classifyTwilioError(err: unknown): DeliveryError {
   // no HTTP answer at all: network trouble
   return new DeliveryError('retryable', 'sms', message, details, cause);
 }
+
+/** Failures that happen before any provider could have taken the message. */
+const NEVER_REACHED_CODES = new Set(['ECONNREFUSED', 'EDNS', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * True when the provider certainly did not take the message: it answered with a refusal (SMTP 4xx reply, HTTP 4xx
+ * including 429), or it was never reached. Anything else (a reset or timeout mid-transfer, an HTTP 5xx) leaves the
+ * message in doubt: it may have gone out.
+ */
+export function certainlyNotSent(err: DeliveryError): boolean {
+  const { status, code, command } = err.details;
+  if (typeof status === 'number' && status >= 400 && status < 500) return true;
+  if (typeof code === 'string' && NEVER_REACHED_CODES.has(code)) return true;
+  return command === 'CONN';
+}

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFile, mkdir } from 'node:fs/promises';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import twilio from 'twilio';
 import type TwilioRequestClient from 'twilio/lib/base/RequestClient';
@@ -58,7 +58,26 @@ export interface SmsTransport {
   readonly kind: 'twilio' | 'outbox';
   /** Sends one SMS; failures are thrown as `DeliveryError` (retryable, permanent, opted-out, invalid-address). */
   sendSms(msg: SmsMessage): Promise<SmsSendResult>;
+  /**
+   * The provider id of a message to `to` with exactly this body created at or after `since`, if the provider has
+   * one: how a send in doubt (the worker died after calling the provider) learns whether it went out.
+   */
+  findSent(query: SentSmsQuery): Promise<string | undefined>;
 }
+
+export interface SentSmsQuery {
+  to: string;
+  body: string;
+  since: Date;
+  messageId?: string;
+}
+
+/** How far the provider's clock may be behind ours when matching a message's creation time. */
+const CLOCK_SKEW_MS = 60_000;
+/** Messages to one number in the in-doubt window are few: the newest page is enough. */
+const LOOKUP_PAGE = 50;
+/** Twilio's REST calls (and so one send attempt) end after this long: the send lease is sized from it. */
+export const TWILIO_REQUEST_TIMEOUT_MS = 15_000;
 
 export const SMS_OUTBOX_FILE = 'sms.jsonl';
 
@@ -68,9 +87,20 @@ export const SMS_OUTBOX_FILE = 'sms.jsonl';
  */
 export function createSmsTransport(config: SmsConfig, options: SmsTransportOptions): SmsTransport {
   if (config) {
-    const client = twilio(config.accountSid, config.authToken, options.httpClient ? { httpClient: options.httpClient } : {});
+    const client = twilio(config.accountSid, config.authToken, options.httpClient ? { httpClient: options.httpClient } : { timeout: TWILIO_REQUEST_TIMEOUT_MS });
     return {
       kind: 'twilio',
+      async findSent(query) {
+        // Newest first; DateSent is not set while a message is queued, so match on the creation time instead.
+        const messages = await client.messages.list({ to: query.to, limit: LOOKUP_PAGE }).catch((err: unknown) => {
+          throw classifyTwilioError(err);
+        });
+        const since = query.since.getTime() - CLOCK_SKEW_MS;
+        const match = messages.find(
+          (m) => m.body === query.body && m.dateCreated.getTime() >= since && m.direction !== 'inbound' && (!config.fromNumber || m.from === config.fromNumber),
+        );
+        return match?.sid;
+      },
       async sendSms(msg) {
         const sender = config.messagingServiceSid
           ? { messagingServiceSid: config.messagingServiceSid }
@@ -91,11 +121,17 @@ export function createSmsTransport(config: SmsConfig, options: SmsTransportOptio
   }
 
   const file = path.join(options.outboxDir, SMS_OUTBOX_FILE);
+  const outboxId = (msg: SmsMessage) => `OB${createHash('sha256').update(msg.messageId ?? `${msg.to}\n${msg.body}\n${Date.now()}`).digest('hex').slice(0, 32)}`;
   return {
     kind: 'outbox',
+    async findSent(query) {
+      if (!query.messageId) return undefined;
+      const sid = outboxId({ to: query.to, body: query.body, messageId: query.messageId });
+      const lines = await readFile(file, 'utf8').catch(() => '');
+      return lines.includes(`"sid":"${sid}"`) ? sid : undefined;
+    },
     async sendSms(msg) {
-      const key = msg.messageId ?? `${msg.to}\n${msg.body}\n${Date.now()}`;
-      const providerMessageId = `OB${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
+      const providerMessageId = outboxId(msg);
       const segments = countSmsSegments(msg.body);
       const line = {
         sid: providerMessageId,

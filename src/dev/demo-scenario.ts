@@ -7,7 +7,7 @@ import type { JourneyState } from '../shared/journey-types';
 import { journeyStateQuery } from '../shared/messages';
 import { bulkStart, type BulkStartSummary } from '../triggers/bulk-start';
 import type { TriggerContext } from '../triggers/context';
-import { complaintWorkflowId, journeyWorkflowId } from '../triggers/journeys';
+import { complaintWorkflowId, journeyRunId, journeyWorkflowId } from '../triggers/journeys';
 import { triggerSchedule, WINBACK_SWEEP_SCHEDULE_ID } from '../triggers/schedules';
 import type { DemoApi } from './demo-api';
 import { projectRoot } from './paths';
@@ -95,7 +95,7 @@ export async function runDemoScenario(
   await api.support(`complaints/${ticketId}/events`, { type: 'first-response', note: 'Sorry! A replacement is on its way.' });
   await pause(1500);
   await api.support(`complaints/${ticketId}/events`, { type: 'resolved', note: 'Replacement delivered.' });
-  await answerSurvey(api, surveyLink(config.http.publicBaseUrl, config.linkSigningSecret, complaint, 'csat'), { rating: '5', comment: 'Quick and kind.' });
+  await answerSurvey(api, surveyLink(config.http.publicBaseUrl, config.linkSigningSecret, { workflowId: complaint, runId: await journeyRunId(ctx.client, complaint) }, 'csat'), { rating: '5', comment: 'Quick and kind.' });
   log('Linus rates the complaint handling 5/5 through the survey link');
 
   const npsScores: [string, number][] = [['ada', 10], ['grace', 9], ['katherine', 8], ['linus', 9], ['alan', 4]];
@@ -116,7 +116,7 @@ export async function runDemoScenario(
   await until(ctx.client, winbackWon, (s) => s.messagesSent >= 1);
   await api.marketer('POST', `customers/${id('edsger')}/events`, { type: 'purchase', amount: 85, orderId: `o-${run}-3` });
   log('Edsger comes back and buys: won back');
-  await answerSurvey(api, surveyLink(config.http.publicBaseUrl, config.linkSigningSecret, winbackLost, 'churn-reason'), { reason: 'too-expensive' });
+  await answerSurvey(api, surveyLink(config.http.publicBaseUrl, config.linkSigningSecret, { workflowId: winbackLost, runId: await journeyRunId(ctx.client, winbackLost) }, 'churn-reason'), { reason: 'too-expensive' });
   log('Barbara does not, and says why in the churn survey: too expensive');
 
   return {

@@ -5,7 +5,7 @@ import type { CampaignFigures, Lift, VariantFunnel } from './types';
 
 export { CONVERSION_STATUSES } from './scan';
 
-const FUNNEL_STATUSES = new Set(['entered', 'sent', 'delivered', 'skipped', 'failed', 'bounced']);
+const FUNNEL_STATUSES = new Set(['entered', 'sent', 'delivered', 'skipped', 'failed', 'bounced', 'in_doubt']);
 
 interface GroupKey {
   campaign_id: string;
@@ -20,7 +20,7 @@ const keyOf = (r: GroupKey) => JSON.stringify([r.campaign_id, r.stage, r.variant
  * Per campaign and (variant, holdout) group, counted by assignment (intent to treat):
  * - entered = journeys whose `entered` outcome falls in the period (every run records one, with its assignment);
  * - conversions = those entries whose run later records a conversion outcome (CONVERSION_STATUSES), whenever;
- * - sent / delivered / failed (failed + bounced) / skipped by reason = message outcomes recorded in the period
+ * - sent / delivered / failed (failed + bounced) / skipped by reason / in doubt = message outcomes recorded in the period
  *   ('deferred' rows are not final and not counted: the deferred message is later sent or skipped); delivered
  *   counts `delivered` outcome rows.
  * Lift per campaign: treatment = every non-holdout group, control = the holdout; see `liftOf`.
@@ -41,6 +41,7 @@ export function campaignFigures(cells: OutcomeCell[]): CampaignFigures[] {
         bounced: 0,
         skipped: 0,
         skippedByReason: [],
+        inDoubt: 0,
         conversions: 0,
         conversionRate: rate(0, 0),
       };
@@ -59,6 +60,7 @@ export function campaignFigures(cells: OutcomeCell[]): CampaignFigures[] {
     }
     else if (cell.status === 'sent') g.funnel.sent += n;
     else if (cell.status === 'delivered') g.funnel.delivered += n;
+    else if (cell.status === 'in_doubt') g.funnel.inDoubt += n;
     else if (cell.status === 'skipped') {
       g.funnel.skipped += n;
       const reason = cell.reason ?? 'unknown';

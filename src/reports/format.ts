@@ -65,6 +65,7 @@ export function formatTable(report: Report): string {
       String(x.delivered),
       String(x.failed),
       String(x.skipped),
+      String(x.inDoubt),
       String(x.conversions),
       percent(x.conversionRate.rate),
     ]);
@@ -77,7 +78,7 @@ export function formatTable(report: Report): string {
       .filter((x) => x.skippedByReason.length > 0)
       .map((x) => `  skipped ${x.holdout ? `${x.variant} (holdout)` : x.variant}: ${x.skippedByReason.map((s) => `${s.reason} ${s.count}`).join(', ')}`);
     sections.push(
-      [table(`Campaign ${campaign.campaignId} (${campaign.stage})`, ['variant', 'entered', 'sent', 'delivered', 'failed', 'skipped', 'conversions', 'rate'], body), ...skipped, `  ${lift}`].join('\n'),
+      [table(`Campaign ${campaign.campaignId} (${campaign.stage})`, ['variant', 'entered', 'sent', 'delivered', 'failed', 'skipped', 'in doubt', 'conversions', 'rate'], body), ...skipped, `  ${lift}`].join('\n'),
     );
   }
   for (const note of report.notes ?? []) sections.push(`note: ${note}`);
@@ -127,7 +128,7 @@ export function formatCsv(report: Report): string {
   for (const campaign of report.campaigns) {
     for (const x of campaign.variants) {
       const subject = `${campaign.campaignId}/${x.variant}${x.holdout ? '/holdout' : ''}`;
-      for (const metric of ['entered', 'sent', 'delivered', 'failed', 'skipped', 'conversions'] as const) add('campaign', subject, metric, x[metric]);
+      for (const metric of ['entered', 'sent', 'delivered', 'failed', 'skipped', 'inDoubt', 'conversions'] as const) add('campaign', subject, metric, x[metric]);
       add('campaign', subject, 'conversionRate', x.conversionRate.rate);
       for (const reason of x.skippedByReason) add('campaign', subject, `skipped:${reason.reason}`, reason.count);
     }

@@ -100,6 +100,11 @@ export interface VariantFunnel {
   bounced?: number;
   skipped: number;
   skippedByReason: Array<{ reason: string; count: number }>;
+  /**
+   * Messages in doubt: the worker stopped after the provider was called and before the ledger write, and the
+   * email could not be checked at the provider ('in_doubt' outcome rows: held, or resent with the same Message-ID).
+   */
+  inDoubt: number;
   conversions: number;
   conversionRate: Rate;
 }

@@ -1,5 +1,6 @@
 import type { Stage } from './campaign-definition';
 import type { Channel } from './journey-types';
+import type { CustomerEvent } from './messages';
 
 /** The customer as a workflow needs to see it (read through an activity; the store is the source of truth). */
 export interface CustomerSnapshot {
@@ -26,7 +27,12 @@ export interface MessageExtras {
 
 export interface SendMessageInput {
   workflowId: string;
-  /** Unique within the workflow; with workflowId the key of the send ledger (exactly once). */
+  /**
+   * The journey run (first execution run id): with workflowId and stepId the key of the send ledger, so a customer
+   * who enters a stage again gets that run's messages. Absent in activities scheduled before runs were keyed.
+   */
+  runId?: string;
+  /** Unique within the run; with workflowId and runId the key of the send ledger (exactly once). */
   stepId: string;
   customerId: string;
   stage: Stage;
@@ -41,17 +47,24 @@ export interface SendMessageInput {
   whenCapped: 'defer' | 'skip';
   maxSmsSegments?: number;
   /**
-   * The campaign's SMS quiet hours. The workflow already waits for them when it picks SMS; the activity defers a
-   * message that falls back from email to SMS inside them (the workflow cannot know about that fallback).
+   * The campaign's SMS quiet hours, checked by every attempt right before the transport (an SMS deferred by the
+   * frequency cap, retried after an outage, or reached by fallback from email never lands inside them).
    */
   quietHours?: { start: number; end: number };
+  /** Epoch ms after which the message is no longer sent (skipped as `expired`): the step's deadline. */
+  notAfter?: number;
+  /** How many times this step was deferred before (keys the `deferred` outcome rows). */
+  deferrals?: number;
 }
 
 export type SendMessageResult =
   | { status: 'sent'; channel: Channel; providerMessageId: string; duplicate: boolean }
   | { status: 'skipped'; reason: string; channel?: Channel }
-  | { status: 'deferred'; reason: string; retryAt: number }
+  | { status: 'deferred'; reason: DeferralReason; retryAt: number }
   | { status: 'bounced'; reason: string; channel: Channel };
+
+/** Why a message was deferred: the customer's quiet hours (SMS) or the frequency cap. */
+export type DeferralReason = 'quiet-hours' | 'frequency-cap';
 
 export interface OutcomeInput {
   customerId: string;
@@ -67,10 +80,14 @@ export interface OutcomeInput {
   value?: number;
   occurredAt: number;
   data?: Record<string, unknown>;
+  /** Natural key of the fact: a retried or repeated write with the same key is stored once. */
+  factKey?: string;
 }
 
 export interface EscalationInput {
   workflowId: string;
+  /** The complaint run; with workflowId and reason the webhook's Idempotency-Key. */
+  runId?: string;
   customerId: string;
   ticketId: string;
   reason: 'first-response-sla' | 'resolution-sla';
@@ -93,4 +110,12 @@ export interface JourneyActivities {
   escalate(input: EscalationInput): Promise<void>;
   /** Starts (or signals) the journey of another stage with its current campaign definition. */
   handOff(input: HandOffInput): Promise<{ workflowId: string; started: boolean }>;
+}
+
+export interface ForwardActivities {
+  /**
+   * Signals customer events, as received (event ids kept, so a journey that also got them directly applies each
+   * once), to a journey; one that no longer runs gets nothing.
+   */
+  forwardCustomerEvents(input: { workflowId: string; events: CustomerEvent[] }): Promise<{ delivered: number }>;
 }

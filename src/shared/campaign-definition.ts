@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DAYS_365_MS } from './anniversary';
 import { DurationSchema } from './duration';
 
 export const STAGES = ['onboarding', 'nurture', 'complaint', 'winback'] as const;
@@ -41,6 +42,11 @@ const CommonFields = {
   quietHours: z.object({ start: Hour, end: Hour }).optional(),
   /** What a message over the frequency cap does: wait for a free slot, or give up the step. */
   whenCapped: z.enum(['defer', 'skip']).default('defer'),
+  /**
+   * A message not sent within this long after its step came due is given up (skipped as `expired`): after an
+   * outage or a long deferral it is no longer the right message. Offer messages also end when the offer does.
+   */
+  sendWithin: DurationSchema.prefault('3 days'),
 };
 
 export const OnboardingDefinitionSchema = z.object({
@@ -67,7 +73,18 @@ export const NurtureDefinitionSchema = z.object({
       .refine((t) => t.every((tier, i) => i === 0 || tier.minPoints > (t[i - 1] as { minPoints: number }).minPoints), 'tiers must ascend by minPoints'),
     tierUpTemplate: TemplateId,
   }),
-  anniversary: z.object({ every: DurationSchema.prefault('365 days'), template: TemplateId }),
+  anniversary: z.object({
+    /**
+     * Unset (the default): yearly by the calendar, on the signup's month and day in the customer's time zone
+     * (29 February -> 28 February in non-leap years) at `hour` local time. A duration: every that long from signup,
+     * ignoring calendar and time zone (short cycles for tests and demos). "365 days", the former default, reads as
+     * yearly: it never meant to drift a day each leap year.
+     */
+    every: DurationSchema.optional().transform((ms) => (ms === DAYS_365_MS ? undefined : ms)),
+    /** Local hour (0-23) of a yearly anniversary. */
+    hour: Hour.default(10),
+    template: TemplateId,
+  }),
   inactivity: z.object({ threshold: DurationSchema }),
   /** Continue-as-new once history has this many events (Temporal also suggests it on its own limits). */
   maxHistoryEvents: z.number().int().min(50).default(2000),

@@ -33,10 +33,16 @@ export interface CarriedState {
   nextAnniversaryAt: number;
   muted: boolean;
   generation: number;
+  /** Event ids applied by earlier generations (see Journey.firstDelivery). */
+  seenEventIds?: string[];
+  /** The channel the journey uses for "preferred" (a channel-preference event may be newer than the store's copy). */
+  preferredChannel?: Channel;
 }
 
 export interface JourneyState {
   stage: Stage;
+  /** This run of the stage (first execution run id; stable across continue-as-new, new on re-entry). */
+  runId: string;
   customerId: string;
   campaignId: string;
   campaignVersion: number;

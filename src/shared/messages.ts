@@ -2,23 +2,35 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { JourneyState } from './journey-types';
 
+/**
+ * Identifies one event from its source (the order id, the support system's event id, an Idempotency-Key):
+ * a journey applies an event id once, however often it is delivered.
+ */
+export const EventIdSchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .describe('the source\'s id for this event; the same id delivered again is applied once');
+
+const eventId = { eventId: EventIdSchema.optional() };
+
 /** Everything a customer does that a running journey may react to; triggers validate with this schema. */
 export const CustomerEventSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('purchase'), amount: z.number().positive(), orderId: z.string().min(1).max(200).optional() }),
-  z.object({ type: z.literal('activation') }),
-  z.object({ type: z.literal('login') }),
-  z.object({ type: z.literal('unsubscribe'), channel: z.enum(['email', 'sms', 'all']).default('all') }),
-  z.object({ type: z.literal('resubscribe'), channel: z.enum(['email', 'sms', 'all']).default('all') }),
-  z.object({ type: z.literal('channel-preference'), channel: z.enum(['email', 'sms']) }),
+  z.object({ type: z.literal('purchase'), amount: z.number().positive(), orderId: z.string().min(1).max(200).optional(), ...eventId }),
+  z.object({ type: z.literal('activation'), ...eventId }),
+  z.object({ type: z.literal('login'), ...eventId }),
+  z.object({ type: z.literal('unsubscribe'), channel: z.enum(['email', 'sms', 'all']).default('all'), ...eventId }),
+  z.object({ type: z.literal('resubscribe'), channel: z.enum(['email', 'sms', 'all']).default('all'), ...eventId }),
+  z.object({ type: z.literal('channel-preference'), channel: z.enum(['email', 'sms']), ...eventId }),
 ]);
 export type CustomerEvent = z.infer<typeof CustomerEventSchema>;
 export type CustomerEventType = CustomerEvent['type'];
 
 /** Progress reported by the support system on a complaint ticket. */
 export const SupportUpdateSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('first-response'), note: z.string().max(2000).optional() }),
-  z.object({ type: z.literal('update'), note: z.string().max(2000).optional() }),
-  z.object({ type: z.literal('resolved'), note: z.string().max(2000).optional() }),
+  z.object({ type: z.literal('first-response'), note: z.string().max(2000).optional(), ...eventId }),
+  z.object({ type: z.literal('update'), note: z.string().max(2000).optional(), ...eventId }),
+  z.object({ type: z.literal('resolved'), note: z.string().max(2000).optional(), ...eventId }),
 ]);
 export type SupportUpdate = z.infer<typeof SupportUpdateSchema>;
 
@@ -33,5 +45,8 @@ export const customerEventSignal = defineSignal<[CustomerEvent]>('customerEvent'
 export const supportUpdateSignal = defineSignal<[SupportUpdate]>('supportUpdate');
 export const surveyAnswerSignal = defineSignal<[SurveyAnswer]>('surveyAnswer');
 export const journeyStateQuery = defineQuery<JourneyState>('journeyState');
-/** Records a survey answer and tells the caller whether the journey was waiting for it (validated before it is accepted). */
-export const submitSurveyUpdate = defineUpdate<{ accepted: boolean }, [SurveyAnswer]>('submitSurvey');
+/**
+ * Records a survey answer and tells the caller whether the journey was waiting for it (validated before it is
+ * accepted). With a run id, only that run of the journey takes it: a link from an earlier run is refused.
+ */
+export const submitSurveyUpdate = defineUpdate<{ accepted: boolean }, [SurveyAnswer, { runId?: string }]>('submitSurvey');

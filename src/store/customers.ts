@@ -131,15 +131,30 @@ export function customerQueries({ db }: Connection) {
 
     touchActivity: (customerId: string, at: Date): Promise<CustomerProfile> => advanceActivity(customerId, at, 0),
 
-    async updateLoyalty(customerId: string, change: { points?: number; tier?: string }): Promise<CustomerProfile> {
+    async setPreferredChannel(customerId: string, channel: Channel): Promise<CustomerProfile> {
+      const row = await db
+        .updateTable('customers')
+        .set({ preferred_channel: channel, updated_at: Date.now() })
+        .where('id', '=', customerId)
+        .returningAll()
+        .executeTakeFirst();
+      return found(row, customerId);
+    },
+
+    /** Sets the loyalty figures a journey keeps (absolute values, not increments). */
+    async updateLoyalty(customerId: string, change: { points?: number; tier?: string; totalSpend?: number }): Promise<CustomerProfile> {
       if (change.points !== undefined && (!Number.isInteger(change.points) || change.points < 0)) {
         throw new RangeError(`points must be a non-negative integer, got ${change.points}`);
+      }
+      if (change.totalSpend !== undefined && (!Number.isFinite(change.totalSpend) || change.totalSpend < 0)) {
+        throw new RangeError(`total spend must be a non-negative number, got ${change.totalSpend}`);
       }
       const row = await db
         .updateTable('customers')
         .set({
           ...(change.points !== undefined && { points: change.points }),
           ...(change.tier !== undefined && { tier: change.tier }),
+          ...(change.totalSpend !== undefined && { total_spend: change.totalSpend }),
           updated_at: Date.now(),
         })
         .where('id', '=', customerId)

@@ -1,7 +1,8 @@
 import { Migrator, sql, type Kysely } from 'kysely';
 import { connect, redact } from './connect';
 import { customerQueries } from './customers';
-import { ledgerQueries, type SendClaim, type SendCompletion } from './ledger';
+import { idempotencyQueries, type IdempotencyBegin, type StoredResponse } from './idempotency';
+import { ledgerQueries, type SendClaim, type SendClaimResult, type SendCompletion } from './ledger';
 import { messageStatusQueries } from './message-status';
 import { migrationProvider } from './migrations';
 import { outcomeQueries } from './outcomes';
@@ -16,12 +17,14 @@ import type {
   MessageStatus,
   OutcomeFilter,
   OutcomeRecord,
+  SendKey,
   StoredOutcome,
 } from './types';
 
 export * from './types';
 export type { Database, Dialect } from './schema';
-export type { SendClaim, SendCompletion } from './ledger';
+export type { SendClaim, SendClaimResult, SendCompletion } from './ledger';
+export type { IdempotencyBegin, StoredResponse } from './idempotency';
 
 /** Customers, consent, exactly-once send ledger, frequency cap, suppressions, delivery status and outcomes. */
 export interface Store {
@@ -38,16 +41,22 @@ export interface Store {
   setConsent(customerId: string, channel: Channel, granted: boolean): Promise<CustomerProfile>;
   recordPurchase(customerId: string, amount: number, at: Date): Promise<CustomerProfile>;
   touchActivity(customerId: string, at: Date): Promise<CustomerProfile>;
-  updateLoyalty(customerId: string, change: { points?: number; tier?: string }): Promise<CustomerProfile>;
+  setPreferredChannel(customerId: string, channel: Channel): Promise<CustomerProfile>;
+  updateLoyalty(customerId: string, change: { points?: number; tier?: string; totalSpend?: number }): Promise<CustomerProfile>;
   listInactiveCustomers(before: Date, limit: number, afterId?: string): Promise<CustomerProfile[]>;
 
   suppress(channel: Channel, address: string, reason: string): Promise<void>;
   unsuppress(channel: Channel, address: string, reasons: string[]): Promise<boolean>;
   isSuppressed(channel: Channel, address: string): Promise<boolean>;
 
-  claimSend(claim: SendClaim): Promise<{ entry: LedgerEntry; created: boolean }>;
-  completeSend(workflowId: string, stepId: string, completion: SendCompletion): Promise<LedgerEntry>;
+  claimSend(claim: SendClaim): Promise<SendClaimResult>;
+  beginTransport(key: SendKey, owner: string, until: Date, channel: Channel, now?: Date): Promise<boolean>;
+  renewSend(key: SendKey, owner: string, until: Date, now?: Date): Promise<boolean>;
+  releaseSend(key: SendKey, owner: string, options?: { transportDone?: boolean }): Promise<void>;
+  completeSend(key: SendKey, completion: SendCompletion): Promise<LedgerEntry>;
+  getSend(key: SendKey): Promise<LedgerEntry | undefined>;
   reserveFrequencySlot(request: FrequencyRequest): Promise<boolean>;
+  releaseFrequencySlot(customerId: string, channel: Channel, key: string): Promise<void>;
 
   recordOutcome(outcome: OutcomeRecord): Promise<StoredOutcome>;
   listOutcomes(filter?: OutcomeFilter): Promise<StoredOutcome[]>;
@@ -59,6 +68,13 @@ export interface Store {
     at: Date,
   ): Promise<{ changed: boolean; status: MessageStatus }>;
   getMessageStatus(providerMessageId: string): Promise<MessageStatus | undefined>;
+
+  /** Idempotency-Key records and signed-webhook replay claims of the HTTP API, shared by its instances (idempotency.ts). */
+  beginIdempotency(scope: string, key: string, requestHash: string, ttlMs: number, now?: Date): Promise<IdempotencyBegin>;
+  completeIdempotency(scope: string, key: string, response: StoredResponse, ttlMs: number, now?: Date): Promise<void>;
+  forgetIdempotency(scope: string, key: string): Promise<void>;
+  claimSignature(signature: string, expiresAt: Date, now?: Date): Promise<boolean>;
+  releaseSignature(signature: string): Promise<void>;
 }
 
 /**
@@ -94,5 +110,6 @@ export async function createStore(databaseUrl: string): Promise<Store> {
     ...ledgerQueries(connection),
     ...outcomeQueries(connection),
     ...messageStatusQueries(connection),
+    ...idempotencyQueries(connection),
   };
 }

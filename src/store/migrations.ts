@@ -1,4 +1,4 @@
-import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { Dialect } from './schema';
 
 // Migrations live in code (not files read at run time) so they work the same under tsc, tsx and swc.
@@ -157,10 +157,93 @@ const lookupIndexes: Migration = {
   },
 };
 
+/**
+ * Exactly once under faults (issue 10):
+ * - send_ledger is keyed by run as well (workflow id + first execution run id + step): a re-entered journey is a
+ *   conversation of its own. The claim becomes a lease (owner, expiry) so only one attempt can send, and the row
+ *   remembers when the transport was called (the in-doubt window) and which channel was asked for and used;
+ * - outcomes get a natural key (fact_key, unique where set): a retried write of the same fact is one row;
+ * - idempotency_records and webhook_replays hold what the HTTP API must remember across instances and restarts.
+ */
+function exactlyOnce(dialect: Dialect): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('send_ledger').renameTo('send_ledger_v1').execute();
+      if (dialect === 'postgres') {
+        // PostgreSQL keeps constraint and index names with the renamed table: free them for the new one.
+        await sql`alter table send_ledger_v1 rename constraint send_ledger_pk to send_ledger_v1_pk`.execute(db);
+      }
+      await db.schema.dropIndex('send_ledger_customer').ifExists().execute();
+      await db.schema.dropIndex('send_ledger_provider_message').ifExists().execute();
+      await db.schema
+        .createTable('send_ledger')
+        .addColumn('workflow_id', 'text', (c) => c.notNull())
+        .addColumn('run_id', 'text', (c) => c.notNull())
+        .addColumn('step_id', 'text', (c) => c.notNull())
+        .addColumn('customer_id', 'text', (c) => c.notNull())
+        .addColumn('requested_channel', 'text', (c) => c.notNull())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('provider_message_id', 'text')
+        .addColumn('reason', 'text')
+        .addColumn('lease_owner', 'text')
+        .addColumn('lease_until', 'bigint')
+        .addColumn('transport_started_at', 'bigint')
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('send_ledger_pk', ['workflow_id', 'run_id', 'step_id'])
+        .execute();
+      await sql`insert into send_ledger (workflow_id, run_id, step_id, customer_id, requested_channel, channel, status,
+          provider_message_id, reason, attempts, created_at, updated_at)
+        select workflow_id, '', step_id, customer_id, channel, channel, status, provider_message_id, reason, 1, created_at, updated_at
+        from send_ledger_v1`.execute(db);
+      await db.schema.dropTable('send_ledger_v1').execute();
+      await db.schema.createIndex('send_ledger_customer').on('send_ledger').column('customer_id').execute();
+      await db.schema.createIndex('send_ledger_provider_message').on('send_ledger').column('provider_message_id').execute();
+
+      await db.schema.alterTable('outcomes').addColumn('fact_key', 'text').execute();
+      await db.schema.createIndex('outcomes_fact_key').unique().on('outcomes').column('fact_key').execute();
+
+      await db.schema
+        .createTable('idempotency_records')
+        .addColumn('scope', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('request_hash', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('response_code', 'integer')
+        .addColumn('response_body', 'text')
+        .addColumn('response_type', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('idempotency_records_pk', ['scope', 'key'])
+        .execute();
+      await db.schema.createIndex('idempotency_records_expiry').on('idempotency_records').column('expires_at').execute();
+
+      await db.schema
+        .createTable('webhook_replays')
+        .addColumn('signature', 'text', (c) => c.primaryKey())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('webhook_replays_expiry').on('webhook_replays').column('expires_at').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('webhook_replays').ifExists().execute();
+      await db.schema.dropTable('idempotency_records').ifExists().execute();
+      await db.schema.dropIndex('outcomes_fact_key').ifExists().execute();
+      await db.schema.alterTable('outcomes').dropColumn('fact_key').execute();
+      throw new Error('0004_exactly_once cannot be undone past the outcome keys: the run-keyed ledger has no v1 shape');
+    },
+  };
+}
+
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   return {
     async getMigrations() {
-      return { '0001_initial': initial(dialect), '0002_report_indexes': reportIndexes, '0003_lookup_indexes': lookupIndexes };
+      return {
+        '0001_initial': initial(dialect), '0002_report_indexes': reportIndexes, '0003_lookup_indexes': lookupIndexes,
+        '0004_exactly_once': exactlyOnce(dialect),
+      };
     },
   };
 }

@@ -19,12 +19,15 @@ function toOutcome(row: Selectable<OutcomesTable>): StoredOutcome {
     workflowId: row.workflow_id,
     occurredAt: new Date(row.occurred_at),
     data: row.data === null ? null : (JSON.parse(row.data) as Record<string, unknown>),
+    factKey: row.fact_key,
   };
 }
 
 export function outcomeQueries({ db }: Connection) {
   return {
+    /** Inserts the fact, or returns the row already stored under its `factKey` (a retried write counts once). */
     async recordOutcome(o: OutcomeRecord): Promise<StoredOutcome> {
+      const factKey = o.factKey ?? null;
       const row = await db
         .insertInto('outcomes')
         .values({
@@ -41,10 +44,14 @@ export function outcomeQueries({ db }: Connection) {
           workflow_id: o.workflowId,
           occurred_at: o.occurredAt.getTime(),
           data: o.data == null ? null : JSON.stringify(o.data),
+          fact_key: factKey,
         })
+        .onConflict((oc) => oc.column('fact_key').doNothing())
         .returningAll()
-        .executeTakeFirstOrThrow();
-      return toOutcome(row);
+        .executeTakeFirst();
+      if (row) return toOutcome(row);
+      const stored = await db.selectFrom('outcomes').selectAll().where('fact_key', '=', factKey as string).executeTakeFirstOrThrow();
+      return toOutcome(stored);
     },
 
     /** Outcomes matching every given field, oldest first. */

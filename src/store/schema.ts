@@ -25,12 +25,22 @@ export interface CustomersTable {
 
 export interface SendLedgerTable {
   workflow_id: string;
+  /** The journey run's first execution run id: stable across continue-as-new, new on re-entry. */
+  run_id: string;
   step_id: string;
   customer_id: string;
+  /** The channel the step asked for; `channel` is the one used (they differ after a fallback). */
+  requested_channel: string;
   channel: string;
   status: string;
   provider_message_id: string | null;
   reason: string | null;
+  /** The attempt that may send now, and until when (epoch ms); another attempt waits for the lease to lapse. */
+  lease_owner: string | null;
+  lease_until: number | null;
+  /** Set just before the transport is called: a lapsed lease with this set is in doubt (may have gone out). */
+  transport_started_at: number | null;
+  attempts: number;
   created_at: number;
   updated_at: number;
 }
@@ -50,6 +60,8 @@ export interface OutcomesTable {
   workflow_id: string;
   occurred_at: number;
   data: string | null;
+  /** Natural key of the fact (unique where set): writing the same fact again leaves one row. */
+  fact_key: string | null;
 }
 
 export interface SuppressionsTable {
@@ -82,6 +94,25 @@ export interface FrequencyReservationsTable {
   reserved_at: number;
 }
 
+export interface IdempotencyRecordsTable {
+  /** Who asked and where (credential and route): the same key from two clients is two records. */
+  scope: string;
+  key: string;
+  /** Hash of the request (method, URL, body): the same key with another request is refused. */
+  request_hash: string;
+  status: 'in-progress' | 'done';
+  response_code: number | null;
+  response_body: string | null;
+  response_type: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface WebhookReplaysTable {
+  signature: string;
+  expires_at: number;
+}
+
 export interface Database {
   customers: CustomersTable;
   send_ledger: SendLedgerTable;
@@ -90,6 +121,8 @@ export interface Database {
   message_status: MessageStatusTable;
   message_status_events: MessageStatusEventsTable;
   frequency_reservations: FrequencyReservationsTable;
+  idempotency_records: IdempotencyRecordsTable;
+  webhook_replays: WebhookReplaysTable;
 }
 
 export type Dialect = 'sqlite' | 'postgres';

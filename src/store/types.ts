@@ -53,16 +53,29 @@ export interface CustomerProfile {
   lastActivityAt: Date;
 }
 
-export type LedgerStatus = 'pending' | 'sent' | 'skipped' | 'bounced' | 'failed';
+/** `in-doubt`: the message may have gone out and the policy says not to send it again (a person decides). */
+export type LedgerStatus = 'pending' | 'sent' | 'skipped' | 'bounced' | 'failed' | 'in-doubt';
 
-export interface LedgerEntry {
+/** One message of one journey run: the workflow, its run (first execution run id) and the step. */
+export interface SendKey {
   workflowId: string;
+  runId: string;
   stepId: string;
+}
+
+export interface LedgerEntry extends SendKey {
   customerId: string;
+  /** The channel the step asked for; `channel` is the one used (they differ after a fallback). */
+  requestedChannel: Channel;
   channel: Channel;
   status: LedgerStatus;
   providerMessageId: string | null;
   reason: string | null;
+  leaseOwner: string | null;
+  leaseUntil: Date | null;
+  /** When an attempt last called the transport: a lapsed lease with this set is in doubt. */
+  transportStartedAt: Date | null;
+  attempts: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -91,6 +104,7 @@ export const OUTCOME_STATUSES = [
   'tier_up',
   'csat_timeout',
   'cancelled',
+  'in_doubt',
 ] as const;
 export type OutcomeStatus = (typeof OUTCOME_STATUSES)[number];
 
@@ -113,6 +127,11 @@ export interface OutcomeRecord {
   workflowId: string;
   occurredAt: Date;
   data?: Record<string, unknown> | null;
+  /**
+   * The fact's natural key (e.g. `purchase/<customer>/<order>`, `<workflow>/<run>/<step>/sent`): writing a fact
+   * with a key already stored returns the stored row instead of counting it twice. Unset: always a new row.
+   */
+  factKey?: string | null;
 }
 
 export interface StoredOutcome extends Required<OutcomeRecord> {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { supportUpdateSignal, SupportUpdateSchema, type SupportUpdate } from '../shared/messages';
 import type { TriggerContext } from './context';
 import { NotFoundError, parseInput } from './errors';
+import { supportUpdateId, type EventIdSources } from './event-ids';
 import { complaintWorkflowId, startJourney, type StartedJourney } from './journeys';
 
 export const OpenComplaintSchema = z.object({
@@ -33,13 +34,18 @@ export async function openComplaint(ctx: TriggerContext, raw: unknown): Promise<
   });
 }
 
-/** Relays support progress (first response, update, resolved) to the ticket's running complaint journey. */
+/**
+ * Relays support progress (first response, update, resolved) to the ticket's running complaint journey, with an
+ * event id (see supportUpdateId) so that a retried request is applied once.
+ */
 export async function reportComplaintProgress(
   ctx: Pick<TriggerContext, 'client'>,
   ticketId: string,
   raw: unknown,
-): Promise<{ workflowId: string; update: SupportUpdate }> {
-  const update = parseInput(SupportUpdateSchema, raw, 'complaint event');
+  sources: EventIdSources = {},
+): Promise<{ workflowId: string; update: SupportUpdate & { eventId: string } }> {
+  const parsed = parseInput(SupportUpdateSchema, raw, 'complaint event');
+  const update = { ...parsed, eventId: supportUpdateId(parsed, sources) };
   const workflowId = complaintWorkflowId(ticketId);
   try {
     await ctx.client.workflow.getHandle(workflowId).signal(supportUpdateSignal, update);

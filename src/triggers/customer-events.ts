@@ -1,12 +1,14 @@
 import { CustomerEventSchema, type CustomerEvent } from '../shared/messages';
 import type { TriggerContext } from './context';
 import { NotFoundError, parseInput } from './errors';
+import { customerEventId, type EventIdSources } from './event-ids';
 import { deliverCustomerEvent } from './journeys';
 
 const ACTIVITY_EVENTS = new Set<CustomerEvent['type']>(['purchase', 'activation', 'login']);
 
 /**
- * One customer event from any source (API, CLI, import): consent changes are stored at once, activity moves the
+ * One customer event from any source (API, CLI, import): consent changes and channel preferences are stored at once
+ * (every journey and a continued-as-new run read them from the store), activity moves the
  * customer's last-activity time (what the win-back sweep reads), and the event reaches every running journey
  * by signal, or starts nurture with it (see deliverCustomerEvent).
  */
@@ -15,14 +17,17 @@ export async function recordCustomerEvent(
   customerId: string,
   raw: unknown,
   at: Date = new Date(),
+  sources: EventIdSources = {},
 ): Promise<{ event: CustomerEvent; deliveredTo: string[] }> {
-  const event = parseInput(CustomerEventSchema, raw, 'customer event');
+  const parsed = parseInput(CustomerEventSchema, raw, 'customer event');
+  const event = { ...parsed, eventId: customerEventId(parsed, sources) };
   if (!(await ctx.store.getCustomer(customerId))) throw new NotFoundError(`unknown customer ${customerId}`);
   if (event.type === 'unsubscribe' || event.type === 'resubscribe') {
     const granted = event.type === 'resubscribe';
     const channels = event.channel === 'all' ? (['email', 'sms'] as const) : [event.channel];
     for (const channel of channels) await ctx.store.setConsent(customerId, channel, granted);
   }
+  if (event.type === 'channel-preference') await ctx.store.setPreferredChannel(customerId, event.channel);
   if (ACTIVITY_EVENTS.has(event.type)) await ctx.store.touchActivity(customerId, at);
   const { deliveredTo } = await deliverCustomerEvent(ctx.client, ctx.catalog, ctx.taskQueue, customerId, event);
   return { event, deliveredTo };

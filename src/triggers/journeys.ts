@@ -158,6 +158,20 @@ export async function journeyState(client: Client, workflowId: string): Promise<
   }
 }
 
+/**
+ * The run a journey is in now: its first execution run id (stable across continue-as-new, new on re-entry), which
+ * keys its sends and its survey links.
+ */
+export async function journeyRunId(client: Client, workflowId: string): Promise<string> {
+  try {
+    const description = await client.workflow.getHandle(workflowId).describe();
+    return description.raw.workflowExecutionInfo?.firstRunId || description.runId;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no journey ${workflowId}`);
+    throw err;
+  }
+}
+
 const STATE_QUERY_DEADLINE_MS = 2_000;
 
 export interface JourneySummary {

@@ -18,13 +18,15 @@ export type NpsAnswer = z.input<typeof NpsAnswerSchema>;
 
 /**
  * Records a customer's answer to "How likely are you to recommend us?" (0-10), as sent by a survey tool, for the
- * NPS in reports. A repeated `responseId` returns the row already recorded instead of counting the answer twice.
+ * NPS in reports. A repeated `responseId` returns the row already recorded instead of counting the answer twice:
+ * the outcome's natural key `nps/<customer>/<responseId>` makes that hold for concurrent repeats too.
  */
 export async function recordNpsAnswer(ctx: Pick<TriggerContext, 'store'>, customerId: string, raw: unknown): Promise<{ outcome: StoredOutcome; duplicate: boolean }> {
   const answer = parseInput(NpsAnswerSchema, raw, 'NPS answer');
   if (!(await ctx.store.getCustomer(customerId))) throw new NotFoundError(`unknown customer ${customerId}`);
   const workflowId = `nps-${customerId}${answer.responseId ? `-${answer.responseId}` : ''}`;
   if (answer.responseId) {
+    // Only for the `duplicate` flag of a repeat that comes after the first (and for rows older than fact keys).
     const [existing] = await ctx.store.listOutcomes({ workflowId, status: 'nps', limit: 1 });
     if (existing) return { outcome: existing, duplicate: true };
   }
@@ -37,6 +39,7 @@ export async function recordNpsAnswer(ctx: Pick<TriggerContext, 'store'>, custom
     workflowId,
     occurredAt: answer.answeredAt ? new Date(answer.answeredAt) : new Date(),
     data: answer.comment ? { comment: answer.comment } : null,
+    factKey: answer.responseId ? `nps/${customerId}/${answer.responseId}` : null,
   });
   return { outcome, duplicate: false };
 }

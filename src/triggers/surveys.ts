@@ -1,6 +1,7 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { z } from 'zod';
+import { surveyMac, type SurveyTarget } from '../activities/links';
 import type { JourneyState } from '../shared/journey-types';
 import { journeyStateQuery, submitSurveyUpdate, SurveyAnswerSchema, type SurveyAnswer } from '../shared/messages';
 import { InvalidLinkError } from './consent';
@@ -24,24 +25,15 @@ export const CHURN_REASONS = [
   { key: 'other', label: 'Something else' },
 ] as const;
 
-/**
- * The signature in a survey link: HMAC-SHA256 over workflow id and survey, base64url. The same computation as
- * surveyLink() in src/activities/links.ts, which writes the links.
- */
-function surveyMac(secret: string, workflowId: string, survey: string): Buffer {
-  return createHmac('sha256', secret).update(`${workflowId}\n${survey}`).digest();
-}
-
-/** Constant-time check of the token of a survey link. */
-export function verifySurveyToken(secret: string, workflowId: string, survey: string, token: string): boolean {
-  if (!secret || !/^[A-Za-z0-9_-]+$/.test(token)) return false;
-  const expected = surveyMac(secret, workflowId, survey);
-  const given = Buffer.from(token, 'base64url');
+/** Constant-time check of the token of a survey link (signed by surveyLink() in src/activities/links.ts). */
+export function verifySurveyToken(secret: string, link: SurveyLinkParams): boolean {
+  if (!secret || !/^[A-Za-z0-9_-]+$/.test(link.token)) return false;
+  const expected = surveyMac(secret, link, link.survey);
+  const given = Buffer.from(link.token, 'base64url');
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-export interface SurveyLinkParams {
-  workflowId: string;
+export interface SurveyLinkParams extends SurveyTarget {
   survey: SurveyKind;
   token: string;
 }
@@ -94,14 +86,17 @@ function hasAnswer(state: JourneyState | undefined, survey: SurveyKind): boolean
 }
 
 /**
- * Where the survey of a (verified) link stands: `open` while the journey runs without the answer, `answered`
- * once it has it, `closed` when the journey ended without it. NotFoundError when there is no such journey.
+ * Where the survey of a (verified) link stands: `open` while the journey run runs without the answer, `answered`
+ * once it has it, `closed` when the run ended without it (or the customer has entered the stage again since: a
+ * link answers only its own run). NotFoundError when there is no such journey.
  */
 export async function surveyAvailability(ctx: Pick<TriggerContext, 'client'>, link: Omit<SurveyLinkParams, 'token'>): Promise<SurveyAvailability> {
   const handle = ctx.client.workflow.getHandle(link.workflowId);
   let running: boolean;
   try {
-    running = (await handle.describe()).status.name === 'RUNNING';
+    const description = await handle.describe();
+    if (description.raw.workflowExecutionInfo?.firstRunId !== link.runId) return 'closed';
+    running = description.status.name === 'RUNNING';
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no journey ${link.workflowId}`);
     throw err;
@@ -133,12 +128,12 @@ export async function submitSurveyAnswer(
   fields: unknown,
   options: { timeoutMs?: number } = {},
 ): Promise<SurveySubmission> {
-  if (!verifySurveyToken(secret, link.workflowId, link.survey, link.token)) throw new InvalidLinkError('the survey link is not valid');
+  if (!verifySurveyToken(secret, link)) throw new InvalidLinkError('the survey link is not valid');
   const answer = surveyAnswerFrom(link.survey, fields);
   const handle = ctx.client.workflow.getHandle(link.workflowId);
   const deadline = Date.now() + (options.timeoutMs ?? 10_000);
   try {
-    await ctx.client.withDeadline(deadline, () => handle.executeUpdate(submitSurveyUpdate, { args: [answer] }));
+    await ctx.client.withDeadline(deadline, () => handle.executeUpdate(submitSurveyUpdate, { args: [answer, { runId: link.runId }] }));
     return { status: 'recorded', workflowId: link.workflowId, answer };
   } catch (err) {
     if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {

@@ -27,6 +27,8 @@ async function complaint(journey: Journey<'complaint'>, input: JourneyInput): Pr
   let firstResponseAt: number | undefined;
   let resolvedAt: number | undefined;
   setHandler(supportUpdateSignal, (update) => {
+    // The support system retries: an update it sends twice (same event id) is relayed once.
+    if (!journey.firstDelivery(update.eventId)) return;
     updates.push(update);
     firstResponseAt ??= Date.now();
     if (update.type === 'resolved') resolvedAt ??= Date.now();
@@ -40,8 +42,8 @@ async function complaint(journey: Journey<'complaint'>, input: JourneyInput): Pr
   const escalate = async (reason: keyof typeof escalated, deadline: number) => {
     escalated[reason] = true;
     details.escalations = Object.values(escalated).filter(Boolean).length;
-    await activities.escalate({ workflowId: journey.workflowId, customerId: journey.customer.id, ticketId: ticket.id, reason, deadline });
-    await journey.record('escalated', { reason });
+    await activities.escalate({ workflowId: journey.workflowId, runId: journey.runId, customerId: journey.customer.id, ticketId: ticket.id, reason, deadline });
+    await journey.record('escalated', { reason, factKey: `${journey.runKey}/escalated/${reason}` });
     await journey.send(step(`escalated-${reason}`, t.escalated), { ticket: { ...ticket, status: 'escalated' } });
   };
 
@@ -63,7 +65,7 @@ async function complaint(journey: Journey<'complaint'>, input: JourneyInput): Pr
       const update = updates[relayed++] as SupportUpdate;
       // Whatever support sends first (a reply, an update, or straight away the resolution) is the first response.
       if (relayed === 1) {
-        await journey.record('first_response', { value: (firstResponseAt as number) - openedAt });
+        await journey.record('first_response', { value: (firstResponseAt as number) - openedAt, factKey: `${journey.runKey}/first_response` });
       }
       if (update.type !== 'resolved') {
         await journey.send(step(`update-${relayed}`, t.update), { ticket: { ...ticket, status: 'in-progress', note: update.note } });
@@ -74,21 +76,20 @@ async function complaint(journey: Journey<'complaint'>, input: JourneyInput): Pr
   details.timeToFirstResponseMs = (firstResponseAt as number) - openedAt;
   details.timeToResolutionMs = resolvedAt - openedAt;
   journey.setStep('resolved');
-  await journey.record('resolved', { value: resolvedAt - openedAt, data: { timeToFirstResponseMs: details.timeToFirstResponseMs } });
+  await journey.record('resolved', { value: resolvedAt - openedAt, data: { timeToFirstResponseMs: details.timeToFirstResponseMs }, factKey: `${journey.runKey}/resolved` });
   await journey.send(step('resolved', t.resolved), { ticket: { ...ticket, status: 'resolved' } });
 
-  await journey.send(step('csat-survey', t.survey), { ticket: { ...ticket, status: 'resolved' }, survey: 'csat' });
-  const answer = await journey.awaitSurvey('csat', def.csat.timeout);
+  const answer = await journey.askSurvey('csat', step('csat-survey', t.survey), { ticket: { ...ticket, status: 'resolved' } }, def.csat.timeout);
   if (!answer) {
-    await journey.record('csat_timeout');
+    await journey.record('csat_timeout', { factKey: `${journey.runKey}/csat_timeout` });
   } else {
     details.csat = answer.rating;
-    await journey.record('csat', { value: answer.rating, data: answer.comment ? { comment: answer.comment } : undefined });
+    await journey.record('csat', { value: answer.rating, data: answer.comment ? { comment: answer.comment } : undefined, factKey: `${journey.runKey}/csat` });
     if (answer.rating <= def.csat.lowRatingAtMost) {
       const offer = journey.offer(def.recoveryOffer.discountPercent, def.recoveryOffer.validFor, Date.now());
       details.recoveryOfferCode = offer.code;
       await journey.send(step('recovery', t.recovery), { ticket: { ...ticket, status: 'resolved' }, offer });
-      await journey.record('recovery', { value: answer.rating, data: { offerCode: offer.code } });
+      await journey.record('recovery', { value: answer.rating, data: { offerCode: offer.code }, factKey: `${journey.runKey}/recovery` });
     }
   }
   // The `resolved` outcome row was written at resolution time, with its duration.

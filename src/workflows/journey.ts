@@ -3,10 +3,12 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
+  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { JourneyActivities, MessageExtras, SendMessageResult, CustomerSnapshot, OutcomeInput } from '../shared/activity-contracts';
@@ -25,10 +27,18 @@ import {
 import { nextSendableTime } from '../shared/quiet-hours';
 import { CampaignStepKey, OutcomeKey } from '../shared/search-attributes';
 
-export const activities = proxyActivities<JourneyActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
-});
+const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' } as const;
+
+export const activities = proxyActivities<JourneyActivities>({ startToCloseTimeout: '1 minute', retry });
+
+/**
+ * The send activity: it heartbeats while its transport call runs (a dead worker is noticed within the heartbeat
+ * timeout), and its send lease, not this timeout, is what keeps two attempts from sending (src/activities/send-message.ts).
+ */
+const sending = proxyActivities<Pick<JourneyActivities, 'sendMessage'>>({ startToCloseTimeout: '5 minutes', heartbeatTimeout: '30 seconds', retry });
+
+/** How many applied event ids a journey remembers to refuse redeliveries. */
+const SEEN_EVENT_IDS = 200;
 
 /** How often a frequency-capped message may be deferred before the step is given up. */
 const MAX_DEFERRALS = 5;
@@ -41,10 +51,19 @@ export type SendableStep = Pick<CampaignStep, 'id' | 'template' | 'channel' | 'f
  */
 export class Journey<S extends Stage> {
   readonly workflowId = workflowInfo().workflowId;
+  /**
+   * This run of the stage: the first execution's run id stays the same across continue-as-new and is new when the
+   * customer enters the stage again, so every run is a conversation of its own (ledger, offer code, survey link).
+   */
+  readonly runId = workflowInfo().firstExecutionRunId;
   readonly state: JourneyState;
-  readonly purchases: { amount: number; at: number }[] = [];
+  readonly purchases: { amount: number; at: number; orderId?: string; eventId?: string }[] = [];
   readonly surveyAnswers: SurveyAnswer[] = [];
   activated = false;
+  /** Customer events applied so far (any type): a loop that waits on them wakes for each. */
+  eventsApplied = 0;
+  /** Ids of the events applied, oldest first (bounded): a redelivered event is applied once. */
+  readonly seenEventIds: string[];
   lastActivityAt: number;
   /** Unsubscribed with onUnsubscribe "end": the stage should wrap up. */
   stopRequested = false;
@@ -57,9 +76,12 @@ export class Journey<S extends Stage> {
   ) {
     const { holdout, variant } = assign(customer.id, definition.id, definition.holdoutPercent, definition.variants);
     this.lastActivityAt = input.carried?.lastActivityAt ?? customer.lastActivityAt ?? Date.now();
+    this.seenEventIds = [...(input.carried?.seenEventIds ?? [])];
+    if (input.carried?.preferredChannel) customer.preferredChannel = input.carried.preferredChannel;
     const noConsent = !customer.consent.email && !customer.consent.sms;
     this.state = {
       stage: definition.stage as S,
+      runId: this.runId,
       customerId: customer.id,
       campaignId: definition.id,
       campaignVersion: definition.version,
@@ -95,7 +117,7 @@ export class Journey<S extends Stage> {
     ]);
     journey.updateMemo();
     if (!input.carried) {
-      await journey.record('entered', { data: { campaignVersion: parsed.data.version } });
+      await journey.record('entered', { data: { campaignVersion: parsed.data.version }, factKey: `${journey.runKey}/entered` });
     }
     return journey;
   }
@@ -106,13 +128,16 @@ export class Journey<S extends Stage> {
     setHandler(surveyAnswerSignal, (answer) => this.onSurveyAnswer(answer));
     setHandler(
       submitSurveyUpdate,
-      (answer) => {
+      (answer, _target) => {
         this.onSurveyAnswer(answer);
         return { accepted: true };
       },
       {
-        validator: (answer) => {
+        validator: (answer, target) => {
           SurveyAnswerSchema.parse(answer);
+          if (target?.runId !== undefined && target.runId !== this.runId) {
+            throw new Error('this survey link belongs to an earlier run of the journey');
+          }
           if (this.awaitingSurvey !== answer.survey) {
             throw new Error(`this journey is not waiting for a ${answer.survey} answer`);
           }
@@ -121,11 +146,25 @@ export class Journey<S extends Stage> {
     );
   }
 
+  /**
+   * True the first time an event id is seen (and remembers it); events without an id are always new. Keeps the
+   * last SEEN_EVENT_IDS ids: redeliveries come within minutes, not after hundreds of other events.
+   */
+  firstDelivery(eventId: string | undefined): boolean {
+    if (eventId === undefined) return true;
+    if (this.seenEventIds.includes(eventId)) return false;
+    this.seenEventIds.push(eventId);
+    if (this.seenEventIds.length > SEEN_EVENT_IDS) this.seenEventIds.splice(0, this.seenEventIds.length - SEEN_EVENT_IDS);
+    return true;
+  }
+
   private onCustomerEvent(event: CustomerEvent): void {
+    if (!this.firstDelivery(event.eventId)) return;
+    this.eventsApplied++;
     const now = Date.now();
     switch (event.type) {
       case 'purchase':
-        this.purchases.push({ amount: event.amount, at: now });
+        this.purchases.push({ amount: event.amount, at: now, orderId: event.orderId, eventId: event.eventId });
         this.lastActivityAt = now;
         break;
       case 'activation':
@@ -166,8 +205,18 @@ export class Journey<S extends Stage> {
     };
   }
 
-  async record(status: string, extra: Partial<Pick<OutcomeInput, 'reason' | 'value' | 'data' | 'channel' | 'step'>> = {}): Promise<void> {
-    await activities.recordOutcome({ ...this.outcomeFields, step: this.state.currentStep, ...extra, status, occurredAt: Date.now() });
+  /**
+   * Records a fact about this run. Every fact has a key, so a retried write is one row: `factKey` names a natural
+   * one (an order id, "the entry of this run"); by default each call of this run is its own fact.
+   */
+  async record(status: string, extra: Partial<Pick<OutcomeInput, 'reason' | 'value' | 'data' | 'channel' | 'step' | 'factKey'>> = {}): Promise<void> {
+    const factKey = extra.factKey ?? `${this.runKey}/${status}/${uuid4()}`;
+    await activities.recordOutcome({ ...this.outcomeFields, step: this.state.currentStep, ...extra, status, occurredAt: Date.now(), factKey });
+  }
+
+  /** Names this run in keys: workflow id and first execution run id. */
+  get runKey(): string {
+    return `${this.workflowId}/${this.runId}`;
   }
 
   setStep(step: string): void {
@@ -205,8 +254,10 @@ export class Journey<S extends Stage> {
 
   /**
    * Sends one message of the campaign, unless the customer is held out or muted. SMS waits for the end of the
-   * customer's quiet hours; a frequency-capped message waits for the slot the store names. The activity checks
-   * consent, renders, and writes the ledger and the outcome row.
+   * customer's quiet hours; a deferred message (quiet hours, frequency cap) waits for the time the activity names.
+   * The message has a deadline (the campaign's `sendWithin` from now, and an offer's expiry): past it, it is given
+   * up. The activity checks consent, quiet hours and the deadline before every attempt, and writes the ledger and
+   * the outcome row.
    */
   async send(step: SendableStep, extras: MessageExtras = {}, stepKey: string = step.id): Promise<SendMessageResult> {
     this.setStep(step.id);
@@ -214,9 +265,10 @@ export class Journey<S extends Stage> {
     if (this.state.holdout || this.state.muted) {
       const reason = this.state.holdout ? 'holdout' : 'unsubscribed';
       this.state.messagesSkipped++;
-      await this.record('skipped', { reason, step: step.id, data: { template } });
+      await this.record('skipped', { reason, step: step.id, data: { template }, factKey: `send/${this.runKey}/${stepKey}/skipped` });
       return { status: 'skipped', reason };
     }
+    const notAfter = this.deadline(extras);
     const channel = this.chooseChannel(step.channel);
     if (channel === 'sms') {
       const opensAt = nextSendableTime(Date.now(), this.customer.timezone, this.definition.quietHours);
@@ -227,21 +279,26 @@ export class Journey<S extends Stage> {
         if (this.stopRequested) return { status: 'skipped', reason: 'unsubscribed' };
       }
     }
-    let result: SendMessageResult = { status: 'skipped', reason: 'not-attempted' };
-    for (let attempt = 0; attempt <= MAX_DEFERRALS; attempt++) {
-      result = await activities.sendMessage({
+    let result: SendMessageResult;
+    // Bounded by the deadline: the activity ends a message that is still deferred past it as expired.
+    for (let deferrals = 0, capped = 0; ; deferrals++) {
+      result = await sending.sendMessage({
         ...this.outcomeFields,
+        runId: this.runId,
         stepId: stepKey,
         step: step.id,
         channel,
         fallback: step.fallback,
         templateId: template,
         extras,
-        whenCapped: attempt < MAX_DEFERRALS ? this.definition.whenCapped : 'skip',
+        whenCapped: capped < MAX_DEFERRALS ? this.definition.whenCapped : 'skip',
         maxSmsSegments: step.maxSmsSegments,
         quietHours: this.definition.quietHours,
+        notAfter,
+        deferrals,
       });
       if (result.status !== 'deferred') break;
+      if (result.reason === 'frequency-cap') capped++;
       await this.waitUntil(result.retryAt, () => this.stopRequested);
       if (this.stopRequested) break;
     }
@@ -251,16 +308,36 @@ export class Journey<S extends Stage> {
     return result;
   }
 
-  /** Offer fields for a template, fixed per workflow so a retried send shows the same code. */
+  /** The latest time a message due now may go out: `sendWithin` from now, and no later than its offer's expiry. */
+  private deadline(extras: MessageExtras): number {
+    const within = Date.now() + this.definition.sendWithin;
+    const offerEnds = extras.offer ? Date.parse(extras.offer.expiresAt) : Infinity;
+    return Math.min(within, offerEnds);
+  }
+
+  /**
+   * Offer fields for a template, fixed per run so a retried send shows the same code and a customer who enters the
+   * stage again gets a code of their own. (Runs that began before codes were keyed by run keep their code.)
+   */
   offer(discountPercent: number, validForMs: number, issuedAt: number): NonNullable<MessageExtras['offer']> {
-    const code = `${this.state.stage.slice(0, 2).toUpperCase()}-${fnv1a(this.workflowId).toString(36).toUpperCase()}`;
+    const seed = patched('offer-code-per-run') ? this.runKey : this.workflowId;
+    const code = `${this.state.stage.slice(0, 2).toUpperCase()}-${fnv1a(seed).toString(36).toUpperCase()}`;
     return { code, discountPercent, expiresAt: new Date(issuedAt + validForMs).toISOString() };
   }
 
-  /** Waits for an answer to `survey`, at most `ms`. */
-  async awaitSurvey<K extends SurveyAnswer['survey']>(survey: K, ms: number): Promise<Extract<SurveyAnswer, { survey: K }> | undefined> {
+  /**
+   * Sends the survey message and waits for its answer, at most `ms`. Answers are taken from the moment the message
+   * is on its way: a customer may answer before the send activity has even reported back.
+   */
+  async askSurvey<K extends SurveyAnswer['survey']>(
+    survey: K,
+    step: SendableStep,
+    extras: MessageExtras,
+    ms: number,
+  ): Promise<Extract<SurveyAnswer, { survey: K }> | undefined> {
     this.awaitingSurvey = survey;
     const find = () => this.surveyAnswers.find((a): a is Extract<SurveyAnswer, { survey: K }> => a.survey === survey);
+    await this.send(step, { ...extras, survey });
     await this.waitFor(ms, () => find() !== undefined);
     this.awaitingSurvey = undefined;
     return find();
@@ -277,7 +354,7 @@ export class Journey<S extends Stage> {
     this.state.nextActionAt = undefined;
     upsertSearchAttributes([{ key: OutcomeKey, value: outcome }]);
     this.updateMemo();
-    if (options.record) await this.record(outcome.replace('-', '_'), extra);
+    if (options.record) await this.record(outcome.replace('-', '_'), { factKey: `${this.runKey}/outcome`, ...extra });
     return { outcome, messagesSent: this.state.messagesSent, details: this.state.details };
   }
 
@@ -309,7 +386,7 @@ export async function runJourney<S extends Stage>(
       await CancellationScope.nonCancellable(async () => {
         journey.state.outcome = 'cancelled';
         upsertSearchAttributes([{ key: OutcomeKey, value: 'cancelled' }]);
-        await journey.record('cancelled', { reason: 'cancelled by request' });
+        await journey.record('cancelled', { reason: 'cancelled by request', factKey: `${journey.runKey}/outcome` });
       });
     }
     throw err;

@@ -1,7 +1,21 @@
-import { allHandlersFinished, condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { ForwardActivities } from '../shared/activity-contracts';
+import { DAYS_365_MS, nextAnniversary } from '../shared/anniversary';
 import type { CarriedState, JourneyInput, JourneyResult } from '../shared/journey-types';
 import { pointsFor, tierFor, tierRank } from '../shared/loyalty';
 import { activities, Journey, runJourney } from './journey';
+
+/**
+ * Issue 10 review fixes, which change commands of running journeys: wake on any customer event and on history size
+ * (so continue-as-new is checked), stop instead of continuing as new after an "end" unsubscribe, calendar
+ * anniversaries, and forwarding purchases that arrive during the hand-off to win-back.
+ */
+const reviewFixes = () => patched('nurture-review-fixes-10');
+
+const { forwardCustomerEvents } = proxyActivities<ForwardActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+});
 
 /**
  * Nurture, one long-lived workflow per customer: periodic touches, loyalty points and tiers from purchases
@@ -16,6 +30,14 @@ async function nurture(journey: Journey<'nurture'>, input: JourneyInput): Promis
   const def = journey.definition;
   const { customer, state } = journey;
   const now = Date.now();
+  const anniversaryAfter = (after: number): number =>
+    reviewFixes()
+      ? nextAnniversary(def.anniversary, customer.createdAt, after, customer.timezone)
+      : legacyNextAnniversary(customer.createdAt, def.anniversary.every ?? DAYS_365_MS, after);
+  const historyFull = (): boolean => {
+    const info = workflowInfo();
+    return info.continueAsNewSuggested || info.historyLength >= def.maxHistoryEvents;
+  };
   const carried: CarriedState = input.carried ?? {
     messagesSent: 0,
     points: customer.points,
@@ -23,7 +45,7 @@ async function nurture(journey: Journey<'nurture'>, input: JourneyInput): Promis
     totalSpend: customer.totalSpend,
     lastActivityAt: journey.lastActivityAt,
     nextTouchAt: now + def.touch.every,
-    nextAnniversaryAt: nextAnniversary(customer.createdAt, def.anniversary.every, now),
+    nextAnniversaryAt: anniversaryAfter(now),
     muted: state.muted,
     generation: 0,
   };
@@ -36,12 +58,16 @@ async function nurture(journey: Journey<'nurture'>, input: JourneyInput): Promis
   show();
 
   let processed = 0;
+  let eventsSeen = journey.eventsApplied;
   for (;;) {
     show();
+    const fixed = reviewFixes();
     const inactiveAt = journey.lastActivityAt + def.inactivity.threshold;
     const wakeAt = Math.min(nextTouchAt, nextAnniversaryAt, inactiveAt);
     journey.setStep('waiting');
-    await journey.waitUntil(wakeAt, () => journey.purchases.length > processed || journey.stopRequested);
+    const woken = () => fixed && (journey.eventsApplied > eventsSeen || historyFull());
+    await journey.waitUntil(wakeAt, () => journey.purchases.length > processed || journey.stopRequested || woken());
+    eventsSeen = journey.eventsApplied;
     if (journey.stopRequested) return journey.finish('unsubscribed');
 
     while (journey.purchases.length > processed) {
@@ -63,20 +89,23 @@ async function nurture(journey: Journey<'nurture'>, input: JourneyInput): Promis
     if (t >= journey.lastActivityAt + def.inactivity.threshold) {
       details.inactiveSince = journey.lastActivityAt;
       await journey.handOff('winback', `inactive since ${new Date(journey.lastActivityAt).toISOString()}`);
-      return journey.finish('lapsed');
+      const result = await journey.finish('lapsed');
+      if (fixed) await forwardPurchases(journey, processed);
+      return result;
     }
     if (t >= nextAnniversaryAt) {
       await journey.send({ id: `anniversary-${new Date(nextAnniversaryAt).toISOString().slice(0, 10)}`, template: def.anniversary.template, channel: 'preferred', fallback: true });
-      nextAnniversaryAt += def.anniversary.every;
+      nextAnniversaryAt = fixed ? anniversaryAfter(t) : nextAnniversaryAt + (def.anniversary.every ?? DAYS_365_MS);
     }
     if (t >= nextTouchAt) {
       await journey.send({ id: `touch-${new Date(nextTouchAt).toISOString().slice(0, 10)}`, template: def.touch.template, channel: def.touch.channel, fallback: true });
       nextTouchAt += def.touch.every;
     }
 
-    const info = workflowInfo();
-    if (info.continueAsNewSuggested || info.historyLength >= def.maxHistoryEvents) {
+    if (historyFull()) {
       await condition(allHandlersFinished);
+      // An "end" unsubscribe that came during this iteration's activities: the next run would not know of it.
+      if (fixed && journey.stopRequested) return journey.finish('unsubscribed');
       // Events that arrived but were not yet applied would be lost: apply them first (loop again).
       if (journey.purchases.length > processed) continue;
       await continueAsNew<typeof nurtureWorkflow>({
@@ -89,13 +118,31 @@ async function nurture(journey: Journey<'nurture'>, input: JourneyInput): Promis
           nextAnniversaryAt,
           muted: state.muted,
           generation: carried.generation + 1,
+          seenEventIds: journey.seenEventIds,
+          preferredChannel: customer.preferredChannel,
         },
       });
     }
   }
 }
 
-function nextAnniversary(createdAt: number, every: number, now: number): number {
+/**
+ * Passes the purchases that came during the hand-off (after the inactivity check) on to win-back, where they win the
+ * customer back. Last thing before the workflow completes: win-back then hands the customer back to nurture, and
+ * finds this run closed (or, rarely, still closing: then its hand-off sees nurture running and starts none).
+ */
+async function forwardPurchases(journey: Journey<'nurture'>, processed: number): Promise<void> {
+  const workflowId = journey.state.details.handedOffTo;
+  if (typeof workflowId !== 'string') return;
+  for (let forwarded = processed; journey.purchases.length > forwarded; ) {
+    const events = journey.purchases.slice(forwarded).map(({ amount, orderId, eventId }) => ({ type: 'purchase' as const, amount, orderId, eventId }));
+    forwarded = journey.purchases.length;
+    await forwardCustomerEvents({ workflowId, events });
+  }
+}
+
+/** Before the review fixes: every `every` ms from signup, the first one possibly at `now` itself. */
+function legacyNextAnniversary(createdAt: number, every: number, now: number): number {
   if (createdAt + every > now) return createdAt + every;
   return createdAt + Math.ceil((now - createdAt) / every) * every;
 }

@@ -30,8 +30,8 @@ async function winback(journey: Journey<'winback'>): Promise<JourneyResult> {
   }
   if (journey.stopRequested) return journey.finish('unsubscribed');
 
-  await journey.send({ id: 'churn-survey', template: def.churnSurvey.template, channel: 'preferred', fallback: true }, { survey: 'churn-reason' });
-  const answer = await journey.awaitSurvey('churn-reason', def.churnSurvey.timeout);
+  const survey = { id: 'churn-survey', template: def.churnSurvey.template, channel: 'preferred' as const, fallback: true };
+  const answer = await journey.askSurvey('churn-reason', survey, {}, def.churnSurvey.timeout);
   const reason = answer?.reason ?? 'no-answer';
   journey.state.details.churnReason = reason;
   return journey.finish('churned', { reason });

@@ -1,9 +1,9 @@
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { sendMessage, type SendDeps } from '../../src/activities/send-message';
+import { SEND_LEASE, sendMessage, type SendDeps } from '../../src/activities/send-message';
 import { createEmailTransport, type EmailTransport } from '../../src/delivery/email';
-import { createSmsTransport, RedirectingRequestClient } from '../../src/delivery/sms';
+import { createSmsTransport, RedirectingRequestClient, type SmsTransport } from '../../src/delivery/sms';
 import { createTemplateRenderer } from '../../src/delivery/templates';
 import type { SendMessageInput } from '../../src/shared/activity-contracts';
 import { createStore, type CustomerInput, type Store } from '../../src/store';
@@ -74,6 +74,7 @@ describe('sendMessage activity', () => {
 
   const input = (customerId: string, overrides: Partial<SendMessageInput> = {}): SendMessageInput => ({
     workflowId: `complaint-${customerId}-T1`,
+    runId: 'run-1',
     stepId: 'acknowledge',
     customerId,
     stage: 'complaint',
@@ -90,6 +91,7 @@ describe('sendMessage activity', () => {
   });
 
   const mailsTo = (server: FakeSmtpServer, address: string) => server.messages.filter((m) => m.envelope.to.includes(address));
+  const keyOf = (i: SendMessageInput) => ({ workflowId: i.workflowId, runId: i.runId ?? '', stepId: i.stepId });
 
   it('sends exactly once per (workflow, step): a second call is a duplicate and sends nothing', async () => {
     const c = await seed();
@@ -127,11 +129,11 @@ describe('sendMessage activity', () => {
     await expect(sendMessage(crashDeps, input(c.id))).rejects.toThrow('worker died after the ledger write');
     expect(failures).toBe(1);
     expect(smtp.messages).toHaveLength(1);
-    const { entry } = await store.claimSend({ workflowId: input(c.id).workflowId, stepId: 'acknowledge', customerId: c.id, channel: 'email' });
-    expect(entry.status).toBe('sent');
+    const entry = await store.getSend(keyOf(input(c.id)));
+    expect(entry?.status).toBe('sent');
 
     const retry = await sendMessage(crashDeps, input(c.id));
-    expect(retry).toMatchObject({ status: 'sent', channel: 'email', duplicate: true, providerMessageId: entry.providerMessageId });
+    expect(retry).toMatchObject({ status: 'sent', channel: 'email', duplicate: true, providerMessageId: entry?.providerMessageId });
     expect(smtp.messages).toHaveLength(1);
     const rows = await store.listOutcomes({ workflowId: input(c.id).workflowId });
     expect(rows.filter((r) => r.status === 'sent' && r.step === 'acknowledge')).toHaveLength(1);
@@ -211,15 +213,14 @@ describe('sendMessage activity', () => {
     expect(smtp.messages).toHaveLength(0);
     expect(twilio.requests).toHaveLength(0);
     expect(await store.isSuppressed('email', address)).toBe(false);
-    const { entry, created } = await store.claimSend({ workflowId: input(c.id).workflowId, stepId: 'acknowledge', customerId: c.id, channel: 'email' });
-    expect(created).toBe(false);
-    expect(entry.status).toBe('pending');
+    // The server answered 451: the message certainly did not go out, so the entry is pending, free and not in doubt.
+    expect(await store.getSend(keyOf(input(c.id)))).toMatchObject({ status: 'pending', leaseOwner: null, transportStartedAt: null });
     expect(await store.listOutcomes({ workflowId: input(c.id).workflowId })).toHaveLength(0);
 
     // The mail server recovers (the fake cannot lift a rejection, so the retry goes through a healthy one).
     const healthy = await startSmtpServer();
     extraServers.push(healthy);
-    const retry = await sendMessage({ ...deps, email: emailTransport(healthy) }, input(c.id));
+    const retry = await sendMessage({ ...deps, email: emailTransport(healthy), emailInDoubt: 'hold' }, input(c.id));
     expect(retry).toMatchObject({ status: 'sent', channel: 'email', duplicate: false });
     expect(mailsTo(healthy, address)).toHaveLength(1);
     expect(healthy.messages[0]?.raw).toContain('Message-ID: <complaint-c');
@@ -274,5 +275,174 @@ describe('sendMessage activity', () => {
     const [row] = await store.listOutcomes({ workflowId: input(c.id).workflowId });
     expect(row?.status).toBe('skipped');
     expect(row?.reason).toMatch(/^template-error/);
+  });
+
+  describe('exactly once under faults', () => {
+    const smsInput = (customerId: string, overrides: Partial<SendMessageInput> = {}) =>
+      input(customerId, { channel: 'sms', fallback: false, ...overrides });
+    /** The next attempt's view of time: the lease of an attempt that died has lapsed. */
+    const afterLeaseLapsed = async () => Date.now() + SEND_LEASE.claimMs + SEND_LEASE.transportMs + 1_000;
+    const messageIds = (server: FakeSmtpServer) => server.messages.map((m) => /^Message-ID:\s*(<[^>]+>)/im.exec(m.raw)?.[1]);
+
+    it('a customer who enters the stage again gets that run its own message, Message-ID and survey link', async () => {
+      const c = await seed();
+      const survey = { extras: { survey: 'csat' as const, ticket: { id: 'T1', status: 'resolved' } }, stepId: 'csat-survey', step: 'csat-survey', templateId: 'complaint/csat-survey' };
+      expect(await sendMessage(deps, input(c.id, { ...survey, runId: 'run-1' }))).toMatchObject({ status: 'sent', duplicate: false });
+      expect(await sendMessage(deps, input(c.id, { ...survey, runId: 'run-2' }))).toMatchObject({ status: 'sent', duplicate: false });
+      expect(mailsTo(smtp, c.email as string)).toHaveLength(2);
+      const [first, second] = messageIds(smtp);
+      expect(first).toBe(`<complaint-${c.id}-T1.run-1.csat-survey@retention.local>`);
+      expect(second).toBe(`<complaint-${c.id}-T1.run-2.csat-survey@retention.local>`);
+      const links = smtp.messages.map((m) => /https:\/\/shop\.test\/surveys\?[^\s"<]+/.exec(m.raw.replace(/=\r?\n/g, '').replace(/=3D/g, '='))?.[0]);
+      expect(new URL(links[0] as string).searchParams.get('r')).toBe('run-1');
+      expect(new URL(links[1] as string).searchParams.get('r')).toBe('run-2');
+      expect(await store.listOutcomes({ workflowId: input(c.id).workflowId, status: 'sent' })).toHaveLength(2);
+    });
+
+    it('while one attempt is in the transport, an overlapping attempt does not send', async () => {
+      const c = await seed();
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let entered!: () => void;
+      const inTransport = new Promise<void>((resolve) => (entered = resolve));
+      const slow: EmailTransport = {
+        ...deps.email,
+        async sendEmail(msg) {
+          entered();
+          await gate;
+          return deps.email.sendEmail(msg);
+        },
+      };
+      const first = sendMessage({ ...deps, email: slow }, input(c.id));
+      await inTransport;
+      // Temporal started a second attempt (the first timed out, or its worker looked dead): it must wait.
+      const overlapping = await sendMessage(deps, input(c.id)).catch((err: unknown) => err);
+      expect(overlapping).toMatchObject({ type: 'SendInProgress', nonRetryable: false });
+      expect(smtp.messages).toHaveLength(0);
+      release();
+      expect(await first).toMatchObject({ status: 'sent', duplicate: false });
+      expect(await sendMessage(deps, input(c.id))).toMatchObject({ status: 'sent', duplicate: true });
+      expect(mailsTo(smtp, c.email as string)).toHaveLength(1);
+    });
+
+    it('SMS in doubt: the next attempt finds the message at Twilio and does not send it again', async () => {
+      const c = await seed({ preferredChannel: 'sms' });
+      const dying: SmsTransport = {
+        ...deps.sms,
+        async sendSms(msg) {
+          await deps.sms.sendSms(msg);
+          throw new Error('worker killed after Twilio accepted the message');
+        },
+      };
+      await expect(sendMessage({ ...deps, sms: dying }, smsInput(c.id))).rejects.toThrow('worker killed');
+      expect(twilio.messages).toHaveLength(1);
+      expect(await store.getSend(keyOf(smsInput(c.id)))).toMatchObject({ status: 'pending', transportStartedAt: expect.any(Date) });
+
+      const retry = await sendMessage({ ...deps, clock: afterLeaseLapsed }, smsInput(c.id));
+      expect(retry).toMatchObject({ status: 'sent', channel: 'sms', providerMessageId: twilio.messages[0]?.sid });
+      expect(twilio.messages).toHaveLength(1);
+      const sent = await store.listOutcomes({ workflowId: input(c.id).workflowId, status: 'sent' });
+      expect(sent.map((o) => o.data?.inDoubt)).toEqual(['found-at-provider']);
+    });
+
+    it('SMS in doubt that never reached Twilio: the next attempt sends it, once', async () => {
+      const c = await seed({ preferredChannel: 'sms' });
+      const dying: SmsTransport = {
+        ...deps.sms,
+        async sendSms() {
+          throw new Error('worker killed before the request left');
+        },
+      };
+      await expect(sendMessage({ ...deps, sms: dying }, smsInput(c.id))).rejects.toThrow('worker killed');
+      expect(await sendMessage({ ...deps, clock: afterLeaseLapsed }, smsInput(c.id))).toMatchObject({ status: 'sent', duplicate: false });
+      expect(twilio.messages.filter((m) => m.to === c.phone)).toHaveLength(1);
+    });
+
+    it('email in doubt with EMAIL_IN_DOUBT=hold: held and counted as in doubt, not sent again', async () => {
+      const c = await seed();
+      const dying: EmailTransport = {
+        ...deps.email,
+        async sendEmail(msg) {
+          await deps.email.sendEmail(msg);
+          throw new Error('worker killed after the SMTP server accepted the message');
+        },
+      };
+      await expect(sendMessage({ ...deps, email: dying }, input(c.id))).rejects.toThrow('worker killed');
+      const held = await sendMessage({ ...deps, clock: afterLeaseLapsed, emailInDoubt: 'hold' }, input(c.id));
+      expect(held).toMatchObject({ status: 'skipped', channel: 'email' });
+      expect((held as { reason: string }).reason).toBe('in-doubt-held');
+      expect(smtp.messages).toHaveLength(1);
+      expect(await store.getSend(keyOf(input(c.id)))).toMatchObject({ status: 'in-doubt' });
+      expect((await store.listOutcomes({ workflowId: input(c.id).workflowId })).map((o) => o.status)).toEqual(['in_doubt']);
+      // Final: later attempts neither send nor count it again.
+      expect(await sendMessage(deps, input(c.id))).toMatchObject({ status: 'skipped' });
+      expect(smtp.messages).toHaveLength(1);
+    });
+
+    it('email in doubt with EMAIL_IN_DOUBT=resend: resent with the same Message-ID and marked as a resend', async () => {
+      const c = await seed();
+      const dying: EmailTransport = {
+        ...deps.email,
+        async sendEmail(msg) {
+          await deps.email.sendEmail(msg);
+          throw new Error('worker killed after the SMTP server accepted the message');
+        },
+      };
+      await expect(sendMessage({ ...deps, email: dying }, input(c.id))).rejects.toThrow('worker killed');
+      expect(await sendMessage({ ...deps, clock: afterLeaseLapsed, emailInDoubt: 'resend' }, input(c.id))).toMatchObject({ status: 'sent' });
+      const ids = messageIds(smtp);
+      expect(ids).toHaveLength(2);
+      expect(ids[1]).toBe(ids[0]);
+      const sent = await store.listOutcomes({ workflowId: input(c.id).workflowId, status: 'sent' });
+      expect(sent.map((o) => o.data?.inDoubt)).toEqual(['resent']);
+      // The report counts it as in doubt: the customer may have it twice.
+      const doubt = await store.listOutcomes({ workflowId: input(c.id).workflowId, status: 'in_doubt' });
+      expect(doubt.map((o) => o.reason)).toEqual(['in-doubt-resent']);
+    });
+
+    it('checks the quiet hours before every SMS, not only an email that fell back to SMS', async () => {
+      const c = await seed({ preferredChannel: 'sms', timezone: 'UTC' });
+      const hourNow = new Date().getUTCHours();
+      const quietHours = { start: (hourNow + 23) % 24, end: (hourNow + 2) % 24 };
+      // An SMS step that the workflow let through (deferred by the cap, retried after an outage...) lands inside them.
+      const deferred = await sendMessage(deps, smsInput(c.id, { quietHours }));
+      expect(deferred).toMatchObject({ status: 'deferred', reason: 'quiet-hours' });
+      expect(new Date((deferred as { retryAt: number }).retryAt).getUTCHours()).toBe((hourNow + 2) % 24);
+      expect(twilio.requests).toHaveLength(0);
+      // The deferral gave the lease back: the attempt after the quiet hours sends at once.
+      const outside = { start: (hourNow + 3) % 24, end: (hourNow + 4) % 24 };
+      expect(await sendMessage(deps, smsInput(c.id, { quietHours: outside, deferrals: 1 }))).toMatchObject({ status: 'sent', channel: 'sms' });
+      const rows = await store.listOutcomes({ workflowId: input(c.id).workflowId });
+      expect(rows.map((r) => [r.status, r.reason])).toEqual([
+        ['deferred', 'quiet-hours'],
+        ['sent', null],
+      ]);
+    });
+
+    it('gives up a message past its deadline, and an SMS whose quiet hours end after it', async () => {
+      const c = await seed({ preferredChannel: 'sms', timezone: 'UTC' });
+      expect(await sendMessage(deps, input(c.id, { notAfter: Date.now() - 1 }))).toEqual({ status: 'skipped', reason: 'expired', channel: 'email' });
+      const hourNow = new Date().getUTCHours();
+      const quietHours = { start: (hourNow + 23) % 24, end: (hourNow + 2) % 24 };
+      const late = smsInput(c.id, { stepId: 'offer', step: 'offer', quietHours, notAfter: Date.now() + 60_000 });
+      expect(await sendMessage(deps, late)).toEqual({ status: 'skipped', reason: 'expired', channel: 'sms' });
+      expect(smtp.messages).toHaveLength(0);
+      expect(twilio.requests).toHaveLength(0);
+    });
+
+    it('gives the frequency slot back when the message did not go out', async () => {
+      deps.frequencyCap = { ...deps.frequencyCap, email: { max: 1, windowMs: DAY } };
+      const c = await seed();
+      const broken = await sendMessage(deps, input(c.id, { templateId: 'complaint/does-not-exist' }));
+      expect(broken).toMatchObject({ status: 'skipped' });
+      const next = await sendMessage(deps, input(c.id, { stepId: 'update-1', step: 'update-1', templateId: 'complaint/update', whenCapped: 'skip' }));
+      expect(next).toMatchObject({ status: 'sent', channel: 'email' });
+    });
+
+    it('records in the ledger the channel used after a fallback', async () => {
+      const c = await seed({ consentEmail: false });
+      expect(await sendMessage(deps, input(c.id))).toMatchObject({ status: 'sent', channel: 'sms' });
+      expect(await store.getSend(keyOf(input(c.id)))).toMatchObject({ requestedChannel: 'email', channel: 'sms', status: 'sent' });
+    });
   });
 });

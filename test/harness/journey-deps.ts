@@ -20,6 +20,8 @@ export interface TestJourneyDepsOptions {
   dir: string;
   publicBaseUrl?: string;
   linkSecret?: string;
+  /** The clock quiet hours, deadlines and leases are judged by (a time-skipping server's, in journey tests). */
+  clock?: () => Promise<number>;
 }
 
 /** The activities' real dependencies, wired to the local SMTP and Twilio-shaped servers; caps lifted for tests. */
@@ -48,6 +50,7 @@ export function buildTestJourneyDeps(o: TestJourneyDepsOptions): JourneyDeps {
     links: { publicBaseUrl, secret: o.linkSecret ?? 'test-secret-test-secret' },
     brandName: 'Shop',
     frequencyCap: { email: { max: 100, windowMs: 86_400_000 }, sms: { max: 100, windowMs: 86_400_000 } },
+    clock: o.clock,
     temporal: { client: o.client, taskQueue: o.taskQueue, catalog: o.catalog },
   };
 }

@@ -1,7 +1,12 @@
+import { createHmac } from 'node:crypto';
 import { journeyStateQuery } from '../../src/shared/messages';
-import { ReplayCache, signSupportRequest } from '../../src/triggers/http/signatures';
+import { buildApp, type ApiApp } from '../../src/triggers/http/app';
 import { seedCustomer } from '../journeys/journey-env';
 import { eventually, QUIET_COMPLAINT, startApiKit, SUPPORT_SECRET, type ApiKit } from './api-kit';
+
+/** Signed as the route description documents it, independently of the code under test. */
+const sign = (secret: string, timestamp: number, rawBody: string) =>
+  `sha256=${createHmac('sha256', secret).update(`${timestamp}.${rawBody}`).digest('hex')}`;
 
 let ticketCounter = 0;
 const newTicket = () => `T-${Date.now().toString(36)}-${++ticketCounter}`;
@@ -16,21 +21,27 @@ describe('support system webhooks (HMAC signed)', () => {
   const unixNow = () => Math.floor(Date.now() / 1000);
 
   /** Posts `body` signed as the support system does; `sign` overrides parts of the signing for negative tests. */
-  const post = (url: string, body: unknown, sign: { secret?: string; timestamp?: number; signedBody?: string; headers?: Record<string, string> } = {}) => {
+  const post = (
+    url: string,
+    body: unknown,
+    signing: { secret?: string; timestamp?: number; signedBody?: string; headers?: Record<string, string>; app?: ApiApp } = {},
+  ) => {
     const raw = typeof body === 'string' ? body : JSON.stringify(body);
-    const timestamp = sign.timestamp ?? unixNow();
-    return kit.app.inject({
+    const timestamp = signing.timestamp ?? unixNow();
+    return (signing.app ?? kit.app).inject({
       method: 'POST',
       url,
       headers: {
         'content-type': 'application/json',
         'x-retention-timestamp': String(timestamp),
-        'x-retention-signature': signSupportRequest(sign.secret ?? SUPPORT_SECRET, timestamp, sign.signedBody ?? raw),
-        ...sign.headers,
+        'x-retention-signature': sign(signing.secret ?? SUPPORT_SECRET, timestamp, signing.signedBody ?? raw),
+        ...signing.headers,
       },
       payload: raw,
     });
   };
+  /** Another API instance (or the same one after a restart) over the same store and Temporal. */
+  const anotherInstance = () => buildApp({ config: kit.config, ctx: kit.ctx });
   const state = (workflowId: string) => kit.env.client.workflow.getHandle(workflowId).query(journeyStateQuery);
   // Until the journey has loaded its customer it has no query handler yet: keep polling.
   const stepIs = (workflowId: string, step: string) =>
@@ -130,7 +141,8 @@ describe('support system webhooks (HMAC signed)', () => {
 
     const firstResponse = await post(`/complaints/${ticketId}/events`, { type: 'first-response', note: 'A replacement is on its way.' });
     expect(firstResponse.statusCode).toBe(202);
-    expect(firstResponse.json()).toEqual({ workflowId, type: 'first-response' });
+    // Without an eventId or Idempotency-Key the signature identifies the event: a retry of this signed request is the same event.
+    expect(firstResponse.json()).toEqual({ workflowId, type: 'first-response', eventId: expect.stringMatching(/^signature:sha256=[0-9a-f]{64}$/) });
     await stepIs(workflowId, 'awaiting-resolution');
 
     const resolved = await post(`/complaints/${ticketId}/events`, { type: 'resolved', note: 'Replacement delivered.' });
@@ -148,28 +160,107 @@ describe('support system webhooks (HMAC signed)', () => {
     await terminate(workflowId);
   });
 
+  it('refuses a signed request replayed to a second API instance over the same store (409)', async () => {
+    const customer = await seedCustomer(kit.store);
+    const ticketId = newTicket();
+    const body = { ticketId, customerId: customer.id };
+    const timestamp = unixNow();
+    const second = await anotherInstance();
+    try {
+      expect((await post('/complaints', body, { timestamp })).statusCode).toBe(201);
+      const replay = await post('/complaints', body, { timestamp, app: second });
+      expect(replay.statusCode).toBe(409);
+      expect(replay.json().message).toMatch(/replayed/);
+    } finally {
+      await second.close();
+    }
+    await terminate(`complaint-${ticketId}`);
+  });
+
+  it('refuses a signed request replayed after the API restarted (409)', async () => {
+    const customer = await seedCustomer(kit.store);
+    const ticketId = newTicket();
+    const body = { ticketId, customerId: customer.id };
+    const timestamp = unixNow();
+    const before = await anotherInstance();
+    expect((await post('/complaints', body, { timestamp, app: before })).statusCode).toBe(201);
+    await before.close();
+
+    const restarted = await anotherInstance();
+    try {
+      const replay = await post('/complaints', body, { timestamp, app: restarted });
+      expect(replay.statusCode).toBe(409);
+    } finally {
+      await restarted.close();
+    }
+    await terminate(`complaint-${ticketId}`);
+  });
+
+  it('lets a signed request that failed on our side (500) be retried as it was signed, on any instance', async () => {
+    const ticketId = newTicket();
+    const customer = await seedCustomer(kit.store);
+    expect((await post('/complaints', { ticketId, customerId: customer.id })).statusCode).toBe(201);
+    await stepIs(`complaint-${ticketId}`, 'awaiting-first-response');
+    const unavailable = { workflow: { getHandle: () => ({ signal: () => Promise.reject(new Error('Temporal is unavailable')) }) } };
+    const failing = await buildApp({ config: kit.config, ctx: { ...kit.ctx, client: unavailable as unknown as ApiKit['ctx']['client'] } });
+    const timestamp = unixNow();
+    const signed = { timestamp, headers: { 'idempotency-key': `retry-${ticketId}` } };
+    try {
+      expect((await post(`/complaints/${ticketId}/events`, { type: 'first-response' }, { ...signed, app: failing })).statusCode).toBe(500);
+    } finally {
+      await failing.close();
+    }
+    const retry = await post(`/complaints/${ticketId}/events`, { type: 'first-response' }, signed);
+    expect(retry.statusCode).toBe(202);
+    expect(retry.headers['idempotent-replayed']).toBeUndefined();
+    await stepIs(`complaint-${ticketId}`, 'awaiting-resolution');
+    await terminate(`complaint-${ticketId}`);
+  });
+
+  it('replays the first answer to a retry signed anew with the same Idempotency-Key; another request with the key is 422', async () => {
+    const customer = await seedCustomer(kit.store);
+    const ticketId = newTicket();
+    expect((await post('/complaints', { ticketId, customerId: customer.id })).statusCode).toBe(201);
+    await stepIs(`complaint-${ticketId}`, 'awaiting-first-response');
+    const key = `support-${ticketId}`;
+    const url = `/complaints/${ticketId}/events`;
+    const update = { type: 'first-response', note: 'On it.' };
+
+    const signedAt = unixNow();
+    const first = await post(url, update, { timestamp: signedAt, headers: { 'idempotency-key': key } });
+    expect(first.statusCode).toBe(202);
+    expect(first.json()).toMatchObject({ type: 'first-response', eventId: `idem:${key}` });
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
+
+    // A fresh timestamp makes a fresh signature: only the key says it is the same request.
+    const retry = await post(url, update, { timestamp: signedAt - 1, headers: { 'idempotency-key': key } });
+    expect(retry.statusCode).toBe(202);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.body).toBe(first.body);
+
+    const other = await post(url, { type: 'resolved' }, { timestamp: signedAt - 2, headers: { 'idempotency-key': key } });
+    expect(other.statusCode).toBe(422);
+    await terminate(`complaint-${ticketId}`);
+  });
+
+  it("passes the body's eventId to the journey ahead of the Idempotency-Key", async () => {
+    const customer = await seedCustomer(kit.store);
+    const ticketId = newTicket();
+    expect((await post('/complaints', { ticketId, customerId: customer.id })).statusCode).toBe(201);
+    const response = await post(`/complaints/${ticketId}/events`, { type: 'update', eventId: 'zendesk-evt-1' }, { headers: { 'idempotency-key': `key-${ticketId}` } });
+    expect(response.statusCode).toBe(202);
+    expect(response.json().eventId).toBe('zendesk-evt-1');
+    await terminate(`complaint-${ticketId}`);
+  });
+
   it('documents the signature in the OpenAPI document', async () => {
     const doc = (await kit.app.inject({ method: 'GET', url: '/openapi.json' })).json();
     const operation = doc.paths['/complaints'].post;
     expect(operation.security).toEqual([{ supportSignature: [] }]);
     expect(operation.description).toMatch(/HMAC-SHA256/);
     expect(doc.paths['/complaints/{ticketId}/events'].post.security).toEqual([{ supportSignature: [] }]);
-  });
-});
-
-describe('ReplayCache', () => {
-  it('refuses a key until it expires, forgets released keys and stays within its bound', () => {
-    const cache = new ReplayCache(2);
-    expect(cache.claim('a', 1_000, 0)).toBe(true);
-    expect(cache.claim('a', 1_000, 500)).toBe(false);
-    expect(cache.claim('a', 3_000, 1_001)).toBe(true);
-    cache.release('a');
-    expect(cache.claim('a', 3_000, 1_002)).toBe(true);
-    expect(cache.claim('b', 3_000, 1_003)).toBe(true);
-    // Full: the oldest claim makes room.
-    expect(cache.claim('c', 3_000, 1_004)).toBe(true);
-    expect(cache.size).toBe(2);
-    expect(cache.claim('b', 3_000, 1_005)).toBe(false);
-    expect(cache.claim('c', 3_000, 1_005)).toBe(false);
+    for (const path of ['/complaints', '/complaints/{ticketId}/events']) {
+      expect(doc.paths[path].post.parameters).toContainEqual(expect.objectContaining({ in: 'header', name: 'idempotency-key', required: false }));
+    }
   });
 });

@@ -1,7 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { computeReport } from '../../src/reports/compute';
 import type { JourneyState } from '../../src/shared/journey-types';
-import { eventually, QUIET_NURTURE as NURTURE, QUIET_ONBOARDING as ONBOARDING, startApiKit, terminateJourneys, type ApiKit, type Issue } from './api-kit';
+import type { Store } from '../../src/store';
+import { buildApp } from '../../src/triggers/http/app';
+import {
+  API_TOKEN,
+  eventually,
+  QUIET_NURTURE as NURTURE,
+  QUIET_ONBOARDING as ONBOARDING,
+  startApiKit,
+  terminateJourneys,
+  type ApiKit,
+  type Issue,
+} from './api-kit';
 
 describe('HTTP API: customer events', () => {
   let kit: ApiKit;
@@ -53,7 +64,7 @@ describe('HTTP API: customer events', () => {
     const id = await addCustomer('buyer');
     const response = await sendEvent(id, { type: 'purchase', amount: 120, orderId: 'order-1' });
     expect(response.statusCode).toBe(202);
-    expect(response.json()).toEqual({ event: { type: 'purchase', amount: 120, orderId: 'order-1' }, deliveredTo: [`nurture-${id}`] });
+    expect(response.json()).toEqual({ event: { type: 'purchase', amount: 120, orderId: 'order-1', eventId: 'order:order-1' }, deliveredTo: [`nurture-${id}`] });
 
     const state = await stateWhen(`nurture-${id}`, (s) => s.details.points === 120, 'purchase applied');
     expect(state).toMatchObject({ stage: 'nurture', campaignId: 'api-test-nurture', details: { points: 120, totalSpend: 120, tier: 'standard' } });
@@ -85,9 +96,9 @@ describe('HTTP API: customer events', () => {
     const id = await addCustomer('settings');
     const unsubscribe = await sendEvent(id, { type: 'unsubscribe', channel: 'sms' });
     expect(unsubscribe.statusCode).toBe(202);
-    expect(unsubscribe.json()).toEqual({ event: { type: 'unsubscribe', channel: 'sms' }, deliveredTo: [] });
+    expect(unsubscribe.json()).toEqual({ event: { type: 'unsubscribe', channel: 'sms', eventId: expect.any(String) }, deliveredTo: [] });
     expect(await kit.store.getCustomer(id)).toMatchObject({ consentEmail: true, consentSms: false });
-    expect((await sendEvent(id, { type: 'unsubscribe' })).json().event).toEqual({ type: 'unsubscribe', channel: 'all' });
+    expect((await sendEvent(id, { type: 'unsubscribe' })).json().event).toEqual({ type: 'unsubscribe', channel: 'all', eventId: expect.any(String) });
     expect(await kit.store.getCustomer(id)).toMatchObject({ consentEmail: false, consentSms: false });
 
     const at = new Date(Date.now() + 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -160,11 +171,212 @@ describe('HTTP API: customer events', () => {
     expect(report.satisfaction.nps).toEqual({ responses: 4, promoters: 2, passives: 1, detractors: 1, score: 25 });
   });
 
+  describe('Idempotency-Key', () => {
+    /** Another API instance over the same Temporal and store, with `store` methods replaced (the key records stay real). */
+    const instanceWith = (store: Partial<Store>, tokens: string[] = [API_TOKEN]) =>
+      buildApp({ config: { ...kit.config, http: { ...kit.config.http, apiTokens: tokens } }, ctx: { ...kit.ctx, store: { ...kit.store, ...store } } });
+
+    it('answers a purchase retried with the same key with the first answer, replayed, and records it once', async () => {
+      const id = await addCustomer('retried');
+      const key = randomUUID();
+      const purchase = { type: 'purchase', amount: 70 };
+      const first = await sendEvent(id, purchase, { 'idempotency-key': key });
+      expect(first.statusCode).toBe(202);
+      expect(first.headers['idempotent-replayed']).toBeUndefined();
+      expect(first.json().event).toEqual({ ...purchase, eventId: `idem:${key}` });
+
+      const retry = await sendEvent(id, purchase, { 'idempotency-key': key });
+      expect(retry.statusCode).toBe(202);
+      expect(retry.headers['idempotent-replayed']).toBe('true');
+      expect(retry.headers['content-type']).toBe(first.headers['content-type']);
+      expect(retry.body).toBe(first.body);
+
+      // A later purchase lands on top of one 70, not two: the retry was not delivered again.
+      expect((await sendEvent(id, { type: 'purchase', amount: 5 })).statusCode).toBe(202);
+      await stateWhen(`nurture-${id}`, (s) => s.details.points === 75, 'both purchases applied');
+      await eventually(async () => ((await kit.store.listOutcomes({ customerId: id, status: 'purchase' })).length === 2 ? true : undefined));
+    });
+
+    it('refuses the key with another body or another URL (422), and still replays the first answer', async () => {
+      const [id, other] = await Promise.all([addCustomer('mismatch'), addCustomer('mismatch-other')]);
+      const key = randomUUID();
+      expect((await sendEvent(id, { type: 'login' }, { 'idempotency-key': key })).statusCode).toBe(202);
+      const otherBody = await sendEvent(id, { type: 'activation' }, { 'idempotency-key': key });
+      expect(otherBody.statusCode).toBe(422);
+      expect(otherBody.json().message).toMatch(/different request/);
+      expect((await sendEvent(other, { type: 'login' }, { 'idempotency-key': key })).statusCode).toBe(422);
+      expect((await sendEvent(id, { type: 'login' }, { 'idempotency-key': key })).headers['idempotent-replayed']).toBe('true');
+    });
+
+    it('answers 409 while the first request with the key runs, and its answer once it has finished', async () => {
+      const id = await addCustomer('in-flight');
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let entered!: () => void;
+      const inside = new Promise<void>((resolve) => (entered = resolve));
+      const slow = await instanceWith({
+        async touchActivity(customerId, at) {
+          entered();
+          await gate;
+          return kit.store.touchActivity(customerId, at);
+        },
+      });
+      try {
+        const key = randomUUID();
+        const request = { method: 'POST' as const, url: `/customers/${id}/events`, headers: { ...kit.auth, 'idempotency-key': key }, payload: { type: 'login' } };
+        const first = slow.inject(request);
+        await inside;
+        const concurrent = await kit.app.inject(request);
+        expect(concurrent.statusCode).toBe(409);
+        expect(concurrent.json().message).toMatch(/still in progress/);
+        release();
+        expect((await first).statusCode).toBe(202);
+        const after = await kit.app.inject(request);
+        expect(after.statusCode).toBe(202);
+        expect(after.headers['idempotent-replayed']).toBe('true');
+      } finally {
+        release();
+        await slow.close();
+      }
+    });
+
+    it('runs a request again when its first attempt failed with a 5xx', async () => {
+      const id = await addCustomer('failed-once');
+      const failing = await instanceWith({ touchActivity: () => Promise.reject(new Error('database unavailable')) });
+      const key = randomUUID();
+      try {
+        const failed = await failing.inject({ method: 'POST', url: `/customers/${id}/events`, headers: { ...kit.auth, 'idempotency-key': key }, payload: { type: 'login' } });
+        expect(failed.statusCode).toBe(500);
+      } finally {
+        await failing.close();
+      }
+      const retry = await sendEvent(id, { type: 'login' }, { 'idempotency-key': key });
+      expect(retry.statusCode).toBe(202);
+      expect(retry.headers['idempotent-replayed']).toBeUndefined();
+    });
+
+    it("keeps each caller's keys apart: another API token may use the same key for its own request", async () => {
+      const id = await addCustomer('two-callers');
+      const otherToken = 'another-marketer-token-0123456789';
+      const app = await instanceWith({}, [API_TOKEN, otherToken]);
+      try {
+        const key = randomUUID();
+        const send = (token: string, payload: object) =>
+          app.inject({ method: 'POST', url: `/customers/${id}/events`, headers: { authorization: `Bearer ${token}`, 'idempotency-key': key }, payload });
+        expect((await send(API_TOKEN, { type: 'login' })).statusCode).toBe(202);
+        const other = await send(otherToken, { type: 'activation' });
+        expect(other.statusCode).toBe(202);
+        expect(other.headers['idempotent-replayed']).toBeUndefined();
+      } finally {
+        await app.close();
+      }
+    });
+
+    it.each([
+      ['empty', ''],
+      ['longer than 255 characters', 'k'.repeat(256)],
+      ['not printable', 'a\tb'],
+    ])('answers 400 to a key that is %s', async (_what, key) => {
+      const id = await addCustomer('bad-key');
+      const response = await sendEvent(id, { type: 'login' }, { 'idempotency-key': key });
+      expect(response.statusCode).toBe(400);
+      expect(paths(response.json())).toEqual(['headers.idempotency-key']);
+    });
+
+    it('answers a replayed key on any write route, e.g. PUT /customers/:id', async () => {
+      const id = `profile-${run}`;
+      const key = randomUUID();
+      const put = () => kit.app.inject({ method: 'PUT', url: `/customers/${id}`, headers: { ...kit.auth, 'idempotency-key': key }, payload: { name: 'Ada' } });
+      const first = await put();
+      expect(first.statusCode).toBe(201);
+      const again = await put();
+      // Without the key the second PUT would answer 200 (updated): the replay is the first answer, 201.
+      expect(again.statusCode).toBe(201);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+    });
+  });
+
+  it("applies a purchase once per order id and an event once per body eventId, whatever the request", async () => {
+    const id = await addCustomer('event-ids');
+    const orderId = `order-${randomUUID()}`;
+    expect((await sendEvent(id, { type: 'purchase', amount: 10, orderId })).json().event.eventId).toBe(`order:${orderId}`);
+    expect((await sendEvent(id, { type: 'purchase', amount: 10, orderId }, { 'idempotency-key': randomUUID() })).statusCode).toBe(202);
+    await stateWhen(`nurture-${id}`, (s) => s.details.points === 10, 'first purchase applied');
+    const eventId = `shop-${randomUUID()}`;
+    expect((await sendEvent(id, { type: 'purchase', amount: 20, eventId })).json().event.eventId).toBe(eventId);
+    expect((await sendEvent(id, { type: 'purchase', amount: 20, eventId })).statusCode).toBe(202);
+    expect((await sendEvent(id, { type: 'purchase', amount: 1 })).statusCode).toBe(202);
+    // 10 + 20 + 1: each repeated event counted once (the last one shows every earlier one has been applied).
+    await stateWhen(`nurture-${id}`, (s) => s.details.points === 31, 'later purchases applied');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await kit.app.inject({ method: 'GET', url: `/journeys/nurture-${id}`, headers: kit.auth })).json().details.points).toBe(31);
+  });
+
+  it('records an NPS answer once when the same response arrives many times at once', async () => {
+    const id = await addCustomer('nps-burst');
+    const responseId = `burst-${randomUUID()}`;
+    // A slow read, as under load: every request looks for the answer before any has stored it.
+    const app = await buildApp({
+      config: kit.config,
+      ctx: {
+        ...kit.ctx,
+        store: {
+          ...kit.store,
+          async listOutcomes(filter) {
+            const rows = await kit.store.listOutcomes(filter);
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            return rows;
+          },
+        },
+      },
+    });
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 10 }, () => app.inject({ method: 'POST', url: `/customers/${id}/nps`, headers: kit.auth, payload: { score: 9, responseId } })),
+      );
+      expect(answers.every((a) => a.statusCode === 200 || a.statusCode === 201)).toBe(true);
+      expect(new Set(answers.map((a) => a.json().id)).size).toBe(1);
+    } finally {
+      await app.close();
+    }
+    expect(await kit.store.listOutcomes({ customerId: id, status: 'nps' })).toHaveLength(1);
+  });
+
   it('describes its route in the OpenAPI document', async () => {
     const doc = (await kit.app.inject({ method: 'GET', url: '/openapi.json' })).json();
     const operation = doc.paths['/customers/{id}/events']?.post;
     expect(operation).toMatchObject({ tags: ['events'], security: [{ apiToken: [] }] });
     expect(operation.responses).toHaveProperty('202');
     expect(JSON.stringify(operation.requestBody)).toContain('occurredAt');
+  });
+
+  it('documents Idempotency-Key on every marketer and support write route, and on no read route', async () => {
+    const doc = (await kit.app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
+      paths: Record<string, Record<string, { parameters?: { in: string; name: string; required?: boolean; description?: string }[]; responses: object }>>;
+    };
+    const keyed: string[] = [];
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const header = operation.parameters?.find((p) => p.in === 'header' && p.name === 'idempotency-key');
+        if (header) {
+          expect(header.required).toBe(false);
+          expect(header.description).toMatch(/Idempotent-Replayed/);
+          expect(operation.responses).toHaveProperty('422');
+          keyed.push(`${method.toUpperCase()} ${path}`);
+        }
+      }
+    }
+    expect(keyed.sort()).toEqual([
+      'POST /campaigns/{stage}/start',
+      'POST /complaints',
+      'POST /complaints/{ticketId}/events',
+      'POST /customers/import',
+      'POST /customers/{id}/events',
+      'POST /customers/{id}/journeys',
+      'POST /customers/{id}/nps',
+      'POST /journeys/{workflowId}/cancel',
+      'PUT /customers/{id}',
+      'PUT /customers/{id}/consent',
+    ]);
   });
 });

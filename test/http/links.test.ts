@@ -3,7 +3,7 @@ import { unsubscribeUrl } from '../../src/delivery/unsubscribe-token';
 import type { CampaignDefinitionInput } from '../../src/shared/campaign-definition';
 import { journeyStateQuery } from '../../src/shared/messages';
 import { openComplaint, reportComplaintProgress } from '../../src/triggers/complaints';
-import { startJourney } from '../../src/triggers/journeys';
+import { journeyRunId, startJourney } from '../../src/triggers/journeys';
 import { seedCustomer } from '../journeys/journey-env';
 import { eventually, PUBLIC_BASE_URL, QUIET_COMPLAINT, startApiKit, type ApiKit } from './api-kit';
 
@@ -40,7 +40,11 @@ describe('signed customer links', () => {
   afterAll(() => kit?.close());
 
   const unsubscribe = (customerId: string, channel: 'email' | 'sms') => pathOf(unsubscribeUrl(PUBLIC_BASE_URL, kit.config.linkSigningSecret, customerId, channel));
-  const survey = (workflowId: string, kind: string) => pathOf(surveyLink(PUBLIC_BASE_URL, kit.config.linkSigningSecret, workflowId, kind));
+  // A link names the journey run it answers; a journey that does not exist has none.
+  const survey = async (workflowId: string, kind: string) => {
+    const runId = await journeyRunId(kit.env.client, workflowId).catch(() => 'no-such-run');
+    return pathOf(surveyLink(PUBLIC_BASE_URL, kit.config.linkSigningSecret, { workflowId, runId }, kind));
+  };
   const state = (workflowId: string) => kit.env.client.workflow.getHandle(workflowId).query(journeyStateQuery).catch(() => undefined);
 
   describe('unsubscribe', () => {
@@ -112,7 +116,7 @@ describe('signed customer links', () => {
       const customer = await seedCustomer(kit.store);
       const ticketId = `L-${Date.now().toString(36)}-${++ticketCounter}`;
       const { workflowId } = await openComplaint(kit.ctx, { ticketId, customerId: customer.id });
-      const link = survey(workflowId, 'csat');
+      const link = await survey(workflowId, 'csat');
       await eventually(async () => ((await state(workflowId))?.currentStep === 'awaiting-first-response' ? true : undefined), 20_000, 'complaint open');
 
       // Too early: the journey is not asking yet.
@@ -154,12 +158,12 @@ describe('signed customer links', () => {
     it('shows the churn-reason form', async () => {
       const customer = await seedCustomer(kit.store, { consentSms: false });
       const { workflowId } = await startJourney(kit.ctx.client, kit.ctx.catalog, kit.ctx.taskQueue, { stage: 'onboarding', customerId: customer.id });
-      const page = await kit.app.inject({ method: 'GET', url: survey(workflowId, 'churn-reason') });
+      const page = await kit.app.inject({ method: 'GET', url: await survey(workflowId, 'churn-reason') });
       expect(page.statusCode).toBe(200);
       expect(page.body).toContain('name="reason" value="too-expensive"');
       expect(page.body).toContain('name="other"');
       // An onboarding journey never asks for a churn reason: the answer is refused, not lost silently.
-      const answer = await kit.app.inject({ method: 'POST', url: survey(workflowId, 'churn-reason'), ...form({ reason: 'other', other: 'moved abroad' }) });
+      const answer = await kit.app.inject({ method: 'POST', url: await survey(workflowId, 'churn-reason'), ...form({ reason: 'other', other: 'moved abroad' }) });
       expect(answer.statusCode).toBe(409);
       await kit.env.client.workflow.getHandle(workflowId).terminate('test finished');
     });
@@ -168,25 +172,26 @@ describe('signed customer links', () => {
       const customer = await seedCustomer(kit.store);
       const ticketId = `L-${Date.now().toString(36)}-${++ticketCounter}`;
       const { workflowId } = await openComplaint(kit.ctx, { ticketId, customerId: customer.id });
-      const forged = `/surveys?w=${encodeURIComponent(workflowId)}&s=csat&t=${'A'.repeat(43)}`;
+      const runId = await journeyRunId(kit.env.client, workflowId);
+      const forged = `/surveys?w=${encodeURIComponent(workflowId)}&r=${runId}&s=csat&t=${'A'.repeat(43)}`;
       expect((await kit.app.inject({ method: 'GET', url: forged })).statusCode).toBe(403);
       expect((await kit.app.inject({ method: 'POST', url: forged, ...form({ rating: '5' }) })).statusCode).toBe(403);
       // A token for another survey of the same journey does not carry over.
-      const csatToken = new URL(survey(workflowId, 'csat'), PUBLIC_BASE_URL).searchParams.get('t') as string;
-      const swapped = `/surveys?w=${encodeURIComponent(workflowId)}&s=churn-reason&t=${csatToken}`;
+      const csatToken = new URL(await survey(workflowId, 'csat'), PUBLIC_BASE_URL).searchParams.get('t') as string;
+      const swapped = `/surveys?w=${encodeURIComponent(workflowId)}&r=${runId}&s=churn-reason&t=${csatToken}`;
       expect((await kit.app.inject({ method: 'POST', url: swapped, ...form({ reason: 'quality' }) })).statusCode).toBe(403);
 
-      expect((await kit.app.inject({ method: 'GET', url: survey('complaint-no-such-ticket', 'csat') })).statusCode).toBe(404);
-      expect((await kit.app.inject({ method: 'POST', url: survey('complaint-no-such-ticket', 'csat'), ...form({ rating: '5' }) })).statusCode).toBe(404);
+      expect((await kit.app.inject({ method: 'GET', url: await survey('complaint-no-such-ticket', 'csat') })).statusCode).toBe(404);
+      expect((await kit.app.inject({ method: 'POST', url: await survey('complaint-no-such-ticket', 'csat'), ...form({ rating: '5' }) })).statusCode).toBe(404);
       expect((await kit.app.inject({ method: 'GET', url: `/surveys?w=${encodeURIComponent(workflowId)}&s=nps&t=x` })).statusCode).toBe(400);
 
       // A journey that ended without the answer: the survey is over.
       await eventually(async () => ((await state(workflowId))?.currentStep === 'awaiting-first-response' ? true : undefined), 20_000, 'complaint open');
       await kit.env.client.workflow.getHandle(workflowId).terminate('test finished');
-      const closedPage = await kit.app.inject({ method: 'GET', url: survey(workflowId, 'csat') });
+      const closedPage = await kit.app.inject({ method: 'GET', url: await survey(workflowId, 'csat') });
       expect(closedPage.statusCode).toBe(410);
       expect(closedPage.body).toContain('This survey has closed');
-      expect((await kit.app.inject({ method: 'POST', url: survey(workflowId, 'csat'), ...form({ rating: '5' }) })).statusCode).toBe(410);
+      expect((await kit.app.inject({ method: 'POST', url: await survey(workflowId, 'csat'), ...form({ rating: '5' }) })).statusCode).toBe(410);
     });
   });
 });

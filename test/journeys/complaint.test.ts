@@ -37,17 +37,20 @@ const complaint = (overrides: Partial<CampaignDefinitionInput> = {}): CampaignDe
 interface Webhook {
   url: string;
   bodies: Record<string, unknown>[];
+  idempotencyKeys: (string | undefined)[];
   close(): Promise<void>;
 }
 
 /** A local escalation endpoint that records the JSON it receives. */
 async function startWebhook(): Promise<Webhook> {
   const bodies: Record<string, unknown>[] = [];
+  const idempotencyKeys: (string | undefined)[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       bodies.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>);
+      idempotencyKeys.push(req.headers['idempotency-key'] as string | undefined);
       res.writeHead(204);
       res.end();
     });
@@ -57,6 +60,7 @@ async function startWebhook(): Promise<Webhook> {
   return {
     url: `http://127.0.0.1:${port}/escalations`,
     bodies,
+    idempotencyKeys,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -213,13 +217,17 @@ describe('complaint journey', () => {
       expect(webhook.bodies).toHaveLength(0);
       await kit.env.sleep('61 minutes');
       await eventually(() => expect(webhook.bodies).toHaveLength(1));
+      const { runId } = await handle.describe(); // no continue-as-new in a complaint: the first run is the current one
       expect(webhook.bodies[0]).toEqual({
         workflowId: 'complaint-T-20',
+        runId,
         customerId: customer.id,
         ticketId: 'T-20',
         reason: 'first-response-sla',
         deadline: new Date(dueAt).toISOString(),
       });
+      // A retried call carries the same key: the support system can tell it is the same escalation.
+      expect(webhook.idempotencyKeys).toEqual([`complaint-T-20/${runId}/first-response-sla`]);
       await eventually(() => expect(subjectsTo(kit.smtp, address)).toEqual(["We've got your request (T-20)", 'Your request T-20 has been escalated']));
       const escalated = await eventually(async () => {
         const rows = (await outcomes(handle.workflowId)).filter((o) => o.status === 'escalated');

@@ -1,4 +1,5 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
+import { Context } from '@temporalio/activity';
 import { temporal } from '@temporalio/proto';
 import os from 'node:os';
 import path from 'node:path';
@@ -55,7 +56,7 @@ export async function startJourneyKit(campaigns: CampaignDefinitionInput[] = [])
     catalog.defaults.set(entry.definition.stage, entry);
   }
   const taskQueue = uniqueTaskQueue('journey');
-  const deps = buildTestJourneyDeps({ store, smtp, twilio, client: env.client, taskQueue, catalog, dir });
+  const deps = buildTestJourneyDeps({ store, smtp, twilio, client: env.client, taskQueue, catalog, dir, clock: serverClock });
   const activities = createActivities(deps);
   return {
     env,
@@ -68,6 +69,10 @@ export async function startJourneyKit(campaigns: CampaignDefinitionInput[] = [])
     async expectRunningAndStop(workflowId: string) {
       const handle = env.client.workflow.getHandle(workflowId);
       expect((await handle.describe()).status.name).toBe('RUNNING');
+      // Terminating a workflow while one of its activities runs freezes the time-skipping server's clock (a later
+      // env.sleep hangs): let its activities finish first.
+      const deadline = Date.now() + 10_000;
+      while ((await handle.describe()).raw.pendingActivities?.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       await handle.terminate('test finished');
     },
     async saveHistory(workflowId: string, name: string) {
@@ -85,6 +90,18 @@ export async function startJourneyKit(campaigns: CampaignDefinitionInput[] = [])
       await env.teardown();
     },
   };
+}
+
+/**
+ * The time-skipping server's time, as an activity sees it: when its attempt was scheduled. (Asking the server for
+ * the time from inside an activity can stall while the test skips time, and waits for that very activity.)
+ */
+async function serverClock(): Promise<number> {
+  try {
+    return Context.current().info.currentAttemptScheduledTimestampMs;
+  } catch {
+    return Date.now();
+  }
 }
 
 let counter = 0;

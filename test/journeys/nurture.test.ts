@@ -1,7 +1,13 @@
+import { Context } from '@temporalio/activity';
+import type { WorkflowHandle } from '@temporalio/client';
+import { createActivities, type Activities } from '../../src/activities';
 import type { CampaignDefinitionInput } from '../../src/shared/campaign-definition';
+import { nextAnniversary } from '../../src/shared/anniversary';
 import { customerEventSignal, journeyStateQuery } from '../../src/shared/messages';
 import { parseDefinition } from '../../src/campaigns/catalog';
+import { recordCustomerEvent } from '../../src/triggers/customer-events';
 import { deliverCustomerEvent, startJourney } from '../../src/triggers/journeys';
+import { createTestWorker } from '../harness';
 import { seedCustomer, startJourneyKit, type JourneyTestKit } from './journey-env';
 
 const nurture = (overrides: Partial<CampaignDefinitionInput> = {}): CampaignDefinitionInput =>
@@ -25,6 +31,17 @@ const nurture = (overrides: Partial<CampaignDefinitionInput> = {}): CampaignDefi
     maxHistoryEvents: 60,
     ...overrides,
   }) as CampaignDefinitionInput;
+
+/** Like kit.run, with some activities replaced (they get the real ones to delegate to). */
+async function runWith<T>(kit: JourneyTestKit, replace: (real: Activities) => Partial<Activities>, fn: () => Promise<T>): Promise<T> {
+  const real = createActivities(kit.deps);
+  const worker = await createTestWorker(kit.env.nativeConnection, kit.taskQueue, { ...real, ...replace(real) });
+  return worker.runUntil(fn);
+}
+
+async function logins(handle: WorkflowHandle, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) await handle.signal(customerEventSignal, { type: 'login' });
+}
 
 describe('nurture journey', () => {
   let kit: JourneyTestKit;
@@ -95,5 +112,133 @@ describe('nurture journey', () => {
       'tier-up-gold:unsubscribed',
     ]);
     expect(outcomes.filter((o) => o.status === 'purchase').map((o) => o.value)).toEqual([120, 200]);
+  });
+
+  it('continues as new when events other than purchases fill the history, before its next timer', async () => {
+    const customer = await seedCustomer(kit.store);
+    await kit.run(async () => {
+      const { workflowId } = await startJourney(kit.env.client, kit.catalog, kit.taskQueue, { stage: 'nurture', customerId: customer.id });
+      const handle = kit.env.client.workflow.getHandle(workflowId);
+      await kit.env.sleep('1 hour');
+      // maxHistoryEvents 60: 40 logins are far more than that, and the next timer (the touch) is 30 days away.
+      await logins(handle, 40);
+      await kit.env.sleep('1 hour');
+      const state = await handle.query(journeyStateQuery);
+      expect(state.details.generation).toBeGreaterThanOrEqual(1);
+      expect(state.messagesSent).toBe(0);
+      expect((await handle.describe()).historyLength).toBeLessThan(60);
+      await handle.terminate('test finished');
+    });
+  });
+
+  it('ends on an "end" unsubscribe that arrives during the activities of the iteration that continues as new', async () => {
+    const customer = await seedCustomer(kit.store);
+    const workflowId = `nurture-${customer.id}`;
+    let interfered = false;
+    const replace = (real: Activities): Partial<Activities> => ({
+      async sendMessage(input) {
+        if (!interfered && input.step.startsWith('touch-')) {
+          interfered = true;
+          const handle = kit.env.client.workflow.getHandle(workflowId);
+          // Enough events that the history is full when the touch is done, then the unsubscribe.
+          await logins(handle, 30);
+          await handle.signal(customerEventSignal, { type: 'unsubscribe', channel: 'all' });
+        }
+        return real.sendMessage(input);
+      },
+    });
+    await runWith(kit, replace, async () => {
+      await startJourney(kit.env.client, kit.catalog, kit.taskQueue, { stage: 'nurture', customerId: customer.id });
+      const result = await kit.env.client.workflow.getHandle(workflowId).result();
+      expect(interfered).toBe(true);
+      expect(result).toMatchObject({ outcome: 'unsubscribed', messagesSent: 1, details: { generation: 0 } });
+    });
+    const outcomes = await kit.store.listOutcomes({ workflowId });
+    expect(outcomes.map((o) => o.status)).toContain('unsubscribed');
+  });
+
+  it('stores a channel preference, and a journey keeps its own across continue-as-new', async () => {
+    const customer = await seedCustomer(kit.store, { preferredChannel: 'email' });
+    const other = await seedCustomer(kit.store, { preferredChannel: 'email' });
+    const ctx = { client: kit.env.client, catalog: kit.catalog, taskQueue: kit.taskQueue, store: kit.store };
+    await kit.run(async () => {
+      // Through the trigger service: stored, so every journey (and every later run) reads it.
+      await recordCustomerEvent(ctx, other.id, { type: 'channel-preference', channel: 'sms' });
+      expect((await kit.store.getCustomer(other.id))?.preferredChannel).toBe('sms');
+
+      // Straight to the journey (the store still says email): the run after continue-as-new keeps SMS.
+      const { workflowId } = await startJourney(kit.env.client, kit.catalog, kit.taskQueue, { stage: 'nurture', customerId: customer.id });
+      const handle = kit.env.client.workflow.getHandle(workflowId);
+      await kit.env.sleep('1 hour');
+      await handle.signal(customerEventSignal, { type: 'channel-preference', channel: 'sms' });
+      await logins(handle, 40);
+      await kit.env.sleep('1 hour');
+      expect((await handle.query(journeyStateQuery)).details.generation).toBeGreaterThanOrEqual(1);
+      await kit.env.sleep('30 days');
+      await handle.terminate('test finished');
+    });
+    const sent = (await kit.store.listOutcomes({ workflowId: `nurture-${customer.id}` })).filter((o) => o.status === 'sent');
+    expect(sent.map((o) => `${o.step.replace(/-\d.*$/, '')}:${o.channel}`)).toEqual(['touch:sms']);
+  });
+
+  it('forwards a purchase that arrives during the hand-off to win-back, which wins the customer back', async () => {
+    const customer = await seedCustomer(kit.store);
+    const nurtureId = `nurture-${customer.id}`;
+    const ctx = { client: kit.env.client, catalog: kit.catalog, taskQueue: kit.taskQueue, store: kit.store };
+    let deliveredTo: string[] = [];
+    const replace = (real: Activities): Partial<Activities> => ({
+      async handOff(input) {
+        if (input.to === 'winback' && deliveredTo.length === 0) {
+          // The customer buys while the hand-off runs: after nurture found them inactive, before win-back exists.
+          const at = new Date(Context.current().info.currentAttemptScheduledTimestampMs);
+          ({ deliveredTo } = await recordCustomerEvent(ctx, customer.id, { type: 'purchase', amount: 80, orderId: 'A-1001' }, at));
+        }
+        return real.handOff(input);
+      },
+    });
+    await runWith(kit, replace, async () => {
+      await startJourney(kit.env.client, kit.catalog, kit.taskQueue, { stage: 'nurture', customerId: customer.id });
+      expect((await kit.env.client.workflow.getHandle(nurtureId).result()).outcome).toBe('lapsed');
+      const winback = await kit.env.client.workflow.getHandle(`winback-${customer.id}`).result();
+      expect(deliveredTo).toEqual([nurtureId]);
+      expect(winback).toMatchObject({ outcome: 'won-back', details: { wonBackWithAmount: 80 } });
+      // Win-back handed the customer back: a new nurture run, which sees the purchase as the last activity.
+      await kit.env.sleep('1 hour');
+      expect((await kit.env.client.workflow.getHandle(nurtureId).query(journeyStateQuery)).outcome).toBe('in-progress');
+      await kit.expectRunningAndStop(nurtureId);
+    });
+  });
+
+  it('saves total spend with points and tier', async () => {
+    const customer = await seedCustomer(kit.store);
+    await kit.run(async () => {
+      const { workflowId } = await startJourney(kit.env.client, kit.catalog, kit.taskQueue, { stage: 'nurture', customerId: customer.id });
+      const handle = kit.env.client.workflow.getHandle(workflowId);
+      await kit.env.sleep('1 hour');
+      await handle.signal(customerEventSignal, { type: 'purchase', amount: 150 });
+      await handle.signal(customerEventSignal, { type: 'purchase', amount: 70.5 });
+      await kit.env.sleep('1 hour');
+      await handle.terminate('test finished');
+    });
+    expect(await kit.store.getCustomer(customer.id)).toMatchObject({ points: 220, tier: 'silver', totalSpend: 220.5 });
+  });
+
+  it('schedules a yearly anniversary on the signup date at 10:00 in the customer\'s time zone', async () => {
+    const yearly = nurture({ id: 'nurture-yearly', anniversary: { template: 'nurture/anniversary' } });
+    kit.catalog.defaults.set('nurture', parseDefinition(yearly, 'test'));
+    const customer = await seedCustomer(kit.store, { timezone: 'Asia/Tokyo' });
+    const signup = customer.createdAt.getTime();
+    await kit.run(async () => {
+      const { workflowId } = await startJourney(kit.env.client, kit.catalog, kit.taskQueue, { stage: 'nurture', customerId: customer.id });
+      const handle = kit.env.client.workflow.getHandle(workflowId);
+      await kit.env.sleep('1 hour');
+      const at = (await handle.query(journeyStateQuery)).details.nextAnniversaryAt as number;
+      // Computed in the workflow sandbox (Intl with a time zone) as in plain Node.
+      expect(at).toBe(nextAnniversary({ hour: 10 }, signup, signup, 'Asia/Tokyo'));
+      expect(new Date(at).toLocaleTimeString('en-GB', { timeZone: 'Asia/Tokyo' })).toBe('10:00:00');
+      expect(at - signup).toBeGreaterThan(364 * 86_400_000);
+      expect(at - signup).toBeLessThan(367 * 86_400_000);
+      await handle.terminate('test finished');
+    });
   });
 });

@@ -38,6 +38,7 @@ const ROWS: Row[] = [
   ['a4', 'onboarding', 'welcome-t', 'onb-a4', 'failed', '2025-03-03', { variant: 'B', step: 'tip-1', reason: 'transient: 421' }],
   ['a4', 'onboarding', 'welcome-t', 'onb-a4', 'bounced', '2025-03-04', { variant: 'B', step: 'tip-2', reason: 'invalid-address: 550' }],
   ['a4', 'onboarding', 'welcome-t', 'onb-a4', 'skipped', '2025-03-05', { variant: 'B', step: 'tip-3', reason: 'no-email-consent' }],
+  ['a4', 'onboarding', 'welcome-t', 'onb-a4', 'in_doubt', '2025-03-06', { variant: 'B', step: 'tip-4', reason: 'in-doubt-held' }],
   ['a4', 'onboarding', 'welcome-t', 'onb-a4', 'completed', '2025-03-07', { variant: 'B' }],
   ['n1', 'onboarding', 'welcome-t', 'onb-n1', 'entered', '2025-03-05', { holdout: true }],
   ['n1', 'onboarding', 'welcome-t', 'onb-n1', 'skipped', '2025-03-05', { holdout: true, step: 'welcome', reason: 'holdout' }],
@@ -178,9 +179,9 @@ describe.each(backends)('computeReport on %s', (_dialect, open) => {
     expect(campaigns).toHaveLength(1);
     const [welcome] = campaigns;
     expect(welcome?.variants).toEqual([
-      { variant: 'A', holdout: false, entered: 1, sent: 2, delivered: 1, failed: 0, bounced: 0, skipped: 0, skippedByReason: [], conversions: 1, conversionRate: { numerator: 1, denominator: 1, rate: 1 } },
-      { variant: 'B', holdout: false, entered: 1, sent: 1, delivered: 0, failed: 2, bounced: 1, skipped: 1, skippedByReason: [{ reason: 'no-email-consent', count: 1 }], conversions: 0, conversionRate: { numerator: 0, denominator: 1, rate: 0 } },
-      { variant: 'A', holdout: true, entered: 1, sent: 0, delivered: 0, failed: 0, bounced: 0, skipped: 2, skippedByReason: [{ reason: 'holdout', count: 2 }], conversions: 1, conversionRate: { numerator: 1, denominator: 1, rate: 1 } },
+      { variant: 'A', holdout: false, entered: 1, sent: 2, delivered: 1, failed: 0, bounced: 0, skipped: 0, skippedByReason: [], inDoubt: 0, conversions: 1, conversionRate: { numerator: 1, denominator: 1, rate: 1 } },
+      { variant: 'B', holdout: false, entered: 1, sent: 1, delivered: 0, failed: 2, bounced: 1, skipped: 1, skippedByReason: [{ reason: 'no-email-consent', count: 1 }], inDoubt: 1, conversions: 0, conversionRate: { numerator: 0, denominator: 1, rate: 0 } },
+      { variant: 'A', holdout: true, entered: 1, sent: 0, delivered: 0, failed: 0, bounced: 0, skipped: 2, skippedByReason: [{ reason: 'holdout', count: 2 }], inDoubt: 0, conversions: 1, conversionRate: { numerator: 1, denominator: 1, rate: 1 } },
     ]);
     expect(welcome?.lift).toMatchObject({
       enoughData: false,

@@ -44,7 +44,9 @@ describe('retention report (CLI)', () => {
     expect(text).toContain('Retention report 2025-03-01T00:00:00.000Z .. 2025-04-01T00:00:00.000Z');
     expect(text).toMatch(/churn rate\s+0\.0% \(0\/1\)/);
     expect(text).toContain('Campaign welcome, "v2" (onboarding)');
-    expect(text).toMatch(/^A\s+1\s+1\s+0\s+0\s+0\s+1\s+100\.0%$/m);
+    // variant, entered, sent, delivered, failed, skipped, in doubt, conversions, rate
+    expect(text).toMatch(/^variant\s+entered\s+sent\s+delivered\s+failed\s+skipped\s+in doubt\s+conversions\s+rate$/m);
+    expect(text).toMatch(/^A\s+1\s+1\s+0\s+0\s+0\s+0\s+1\s+100\.0%$/m);
     expect(text).toContain('lift: not enough data');
   });
 

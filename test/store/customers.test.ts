@@ -97,6 +97,14 @@ describe.each(backends)('customers on %s', (_dialect, open) => {
     await expect(fixture.store.setConsent(uid('missing'), 'sms', true)).rejects.toBeInstanceOf(StoreNotFoundError);
   });
 
+  it('stores a preferred channel', async () => {
+    const id = uid('cust');
+    await fixture.store.upsertCustomer({ id, name: 'C' });
+    expect((await fixture.store.setPreferredChannel(id, 'sms')).preferredChannel).toBe('sms');
+    expect((await fixture.store.getCustomer(id))?.preferredChannel).toBe('sms');
+    await expect(fixture.store.setPreferredChannel(uid('missing'), 'sms')).rejects.toBeInstanceOf(StoreNotFoundError);
+  });
+
   it('records purchases, activity and loyalty', async () => {
     const id = uid('cust');
     const t0 = new Date('2025-03-01T00:00:00Z');
@@ -117,6 +125,10 @@ describe.each(backends)('customers on %s', (_dialect, open) => {
     expect([loyal.points, loyal.tier]).toEqual([300, 'platinum']);
     const pointsOnly = await fixture.store.updateLoyalty(id, { points: 310 });
     expect([pointsOnly.points, pointsOnly.tier]).toEqual([310, 'platinum']);
+    // Total spend as a journey keeps it: an absolute value, set with the points.
+    const spent = await fixture.store.updateLoyalty(id, { points: 320, totalSpend: 99.5 });
+    expect([spent.points, spent.tier, spent.totalSpend]).toEqual([320, 'platinum', 99.5]);
+    await expect(fixture.store.updateLoyalty(id, { totalSpend: -1 })).rejects.toThrow(RangeError);
 
     await expect(fixture.store.recordPurchase(uid('missing'), 1, t0)).rejects.toThrow(/unknown customer/);
   });

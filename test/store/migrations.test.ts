@@ -31,9 +31,38 @@ describe.each(backends)('store migrations on %s', (dialect, open) => {
     const { db } = connect(url);
     try {
       const rows = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(db);
-      expect(rows.rows.map((r) => r.name)).toEqual(['0001_initial', '0002_report_indexes', '0003_lookup_indexes']);
+      expect(rows.rows.map((r) => r.name)).toEqual(['0001_initial', '0002_report_indexes', '0003_lookup_indexes', '0004_exactly_once']);
     } finally {
       await db.destroy();
+    }
+  });
+
+  it('0004 keys the ledger by run and keeps what was sent before: an old entry stays final for its step', async () => {
+    const { url } = fixture;
+    const { db } = connect(url);
+    try {
+      // Back to the ledger as it was (a fresh database of this test's own would be the same).
+      await sql`drop table if exists webhook_replays`.execute(db);
+      await sql`drop table if exists idempotency_records`.execute(db);
+      await sql`drop index if exists outcomes_fact_key`.execute(db);
+      await sql`alter table outcomes drop column fact_key`.execute(db);
+      await sql`drop table send_ledger`.execute(db);
+      await sql`delete from kysely_migration where name = '0004_exactly_once'`.execute(db);
+      await sql`create table send_ledger (workflow_id text not null, step_id text not null, customer_id text not null,
+        channel text not null, status text not null, provider_message_id text, reason text, created_at bigint not null,
+        updated_at bigint not null, constraint send_ledger_pk primary key (workflow_id, step_id))`.execute(db);
+      await sql`insert into send_ledger values ('onboarding-old', 'welcome', 'old', 'sms', 'sent', 'SM1', null, 1, 2)`.execute(db);
+    } finally {
+      await db.destroy();
+    }
+    const store = await createStore(url);
+    try {
+      await store.migrate();
+      const before = { workflowId: 'onboarding-old', runId: '', stepId: 'welcome' };
+      expect(await store.getSend(before)).toMatchObject({ status: 'sent', channel: 'sms', requestedChannel: 'sms', providerMessageId: 'SM1' });
+      expect(await store.claimSend({ ...before, customerId: 'old', channel: 'sms', owner: 'a', leaseMs: 1000 })).toMatchObject({ kind: 'final' });
+    } finally {
+      await store.close();
     }
   });
 });

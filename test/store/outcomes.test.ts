@@ -37,8 +37,22 @@ describe.each(backends)('outcomes on %s', (_dialect, open) => {
     };
     const stored = await fixture.store.recordOutcome(full);
     expect(stored.id).toEqual(expect.any(Number));
-    expect(stored).toEqual({ ...full, id: stored.id });
+    expect(stored).toEqual({ ...full, id: stored.id, factKey: null });
     expect(await fixture.store.listOutcomes({ campaignId })).toEqual([stored]);
+  });
+
+  it('stores a fact once under its natural key, however often it is written', async () => {
+    const campaignId = uid('camp');
+    const factKey = `purchase/${uid('cust')}/order-7`;
+    const first = await fixture.store.recordOutcome(outcome({ campaignId, status: 'purchase', value: 42, factKey }));
+    const again = await fixture.store.recordOutcome(outcome({ campaignId, status: 'purchase', value: 42, factKey }));
+    const parallel = await Promise.all([1, 2, 3].map(() => fixture.store.recordOutcome(outcome({ campaignId, status: 'purchase', value: 42, factKey }))));
+    expect(again.id).toBe(first.id);
+    expect(parallel.map((o) => o.id)).toEqual([first.id, first.id, first.id]);
+    // Without a key every write is its own fact.
+    await fixture.store.recordOutcome(outcome({ campaignId, status: 'purchase', value: 42 }));
+    await fixture.store.recordOutcome(outcome({ campaignId, status: 'purchase', value: 42 }));
+    expect(await fixture.store.listOutcomes({ campaignId })).toHaveLength(3);
   });
 
   it('fills optional fields with null', async () => {

@@ -235,7 +235,7 @@ function liftText(c: CampaignFigures): SafeHtml {
 }
 
 function funnelRow(v: VariantFunnel): SafeHtml {
-  return html`<tr><th scope="row">${v.variant}${v.holdout ? ' (holdout)' : ''}</th><td>${v.entered}</td><td>${v.sent}</td><td>${v.delivered}</td><td>${v.failed}</td><td>${v.skipped}</td><td>${v.conversions}</td><td>${percent(v.conversionRate.rate)}</td></tr>`;
+  return html`<tr><th scope="row">${v.variant}${v.holdout ? ' (holdout)' : ''}</th><td>${v.entered}</td><td>${v.sent}</td><td>${v.delivered}</td><td>${v.failed}</td><td>${v.skipped}</td><td>${v.inDoubt}</td><td>${v.conversions}</td><td>${percent(v.conversionRate.rate)}</td></tr>`;
 }
 
 function campaignCards(campaigns: CampaignFigures[]): SafeHtml[] {
@@ -245,7 +245,7 @@ function campaignCards(campaigns: CampaignFigures[]): SafeHtml[] {
     return html`<section class="card campaign" data-campaign="${c.campaignId}">
       <h3>${c.campaignId} <span class="stage">${c.stage}</span></h3>
       <div class="chart small"><canvas id="${id}" data-testid="${id}" role="img" aria-label="${c.campaignId} funnel"></canvas></div>
-      <div class="scroll"><table><thead><tr><th>Variant</th><th>Entered</th><th>Sent</th><th>Delivered</th><th>Failed</th><th>Skipped</th><th>Conversions</th><th>Rate</th></tr></thead>
+      <div class="scroll"><table><thead><tr><th>Variant</th><th>Entered</th><th>Sent</th><th>Delivered</th><th>Failed</th><th>Skipped</th><th title="sent to the provider when the worker stopped: held or resent with the same Message-ID">In doubt</th><th>Conversions</th><th>Rate</th></tr></thead>
       <tbody>${c.variants.map(funnelRow)}</tbody></table></div>
       <div data-testid="lift-${id.replace(/^funnel-/, '')}">${liftText(c)}</div>
     </section>`;

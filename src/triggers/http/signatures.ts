@@ -38,47 +38,6 @@ export function verifySupportSignature(
 }
 
 /**
- * Signatures already accepted, each until its timestamp leaves the tolerance window (after that the timestamp
- * check refuses the request anyway). Bounded: when full, expired entries go first, then the oldest.
- * In memory, so per process: several API instances behind a load balancer would need a shared store (for
- * example a table with a unique key on the signature, or Redis SET NX with an expiry) to refuse a replay
- * sent to another instance.
- */
-export class ReplayCache {
-  private readonly seen = new Map<string, number>();
-
-  constructor(private readonly maxEntries = 10_000) {}
-
-  /** False when `key` was already claimed and has not expired; otherwise remembers it until `expiresAt`. */
-  claim(key: string, expiresAt: number, now: number): boolean {
-    const until = this.seen.get(key);
-    if (until !== undefined && until >= now) return false;
-    this.seen.delete(key);
-    if (this.seen.size >= this.maxEntries) this.evict(now);
-    this.seen.set(key, expiresAt);
-    return true;
-  }
-
-  /** Forgets a claim, so the same signed request may be retried (after a server-side failure). */
-  release(key: string): void {
-    this.seen.delete(key);
-  }
-
-  get size(): number {
-    return this.seen.size;
-  }
-
-  private evict(now: number): void {
-    for (const [key, until] of this.seen) if (until < now) this.seen.delete(key);
-    // Map iteration follows insertion order: the first keys are the oldest claims.
-    for (const key of this.seen.keys()) {
-      if (this.seen.size < this.maxEntries) break;
-      this.seen.delete(key);
-    }
-  }
-}
-
-/**
  * Twilio's request signature (`X-Twilio-Signature`): HMAC-SHA1 with the account's auth token over the public URL
  * Twilio called and every posted parameter, checked by the twilio SDK. All parameters count, including ones
  * this code does not know: Twilio adds fields without notice, and they are signed too.

@@ -8,6 +8,7 @@ import { ConflictError, InvalidInputError, NotFoundError } from '../../errors';
 import { cancelJourney, journeyState, journeyWorkflowId, listCustomerJourneys, startCustomerJourney } from '../../journeys';
 import { requireMarketerToken } from '../auth';
 import type { ApiDeps } from '../deps';
+import { idempotencyKeys, marketerIdentity } from '../idempotency';
 import {
   CampaignIdSchema,
   CustomerParamsSchema,
@@ -96,6 +97,7 @@ async function mapBounded<T, R>(items: readonly T[], limit: number, task: (item:
 export const campaignRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
   const { ctx } = deps;
   app.addHook('onRequest', requireMarketerToken(deps.config.http.apiTokens));
+  await app.register(idempotencyKeys, { store: ctx.store, identity: marketerIdentity });
 
   app.post(
     '/campaigns/:stage/start',

@@ -5,7 +5,8 @@ import { SupportUpdateSchema } from '../../../shared/messages';
 import { openComplaint, OpenComplaintSchema, reportComplaintProgress } from '../../complaints';
 import type { ApiDeps } from '../deps';
 import type { ErrorBody } from '../errors';
-import { ReplayCache, SUPPORT_SIGNATURE_HEADER, SUPPORT_TIMESTAMP_HEADER, verifySupportSignature } from '../signatures';
+import { idempotencyKeyOf, idempotencyKeys } from '../idempotency';
+import { SUPPORT_SIGNATURE_HEADER, SUPPORT_TIMESTAMP_HEADER, verifySupportSignature } from '../signatures';
 
 const SIGNED = `Signed by the support system: \`${SUPPORT_TIMESTAMP_HEADER}\` is the unix time in seconds and \`${SUPPORT_SIGNATURE_HEADER}\` is \`sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">\` with SUPPORT_WEBHOOK_SECRET. A timestamp outside the tolerance (WEBHOOK_TOLERANCE) or a wrong signature gets 401; the same signed request sent twice within the tolerance gets 409.`;
 
@@ -40,7 +41,6 @@ const REJECTIONS = {
 export const complaintRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
   const { config, ctx } = deps;
   const now = deps.now ?? (() => new Date());
-  const replays = new ReplayCache();
   const claimed = new WeakMap<FastifyRequest, string>();
 
   const deny = (reply: FastifyReply, status: 401 | 409 | 415, error: string, message: string) =>
@@ -63,7 +63,9 @@ export const complaintRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps)
       return deny(reply, 401, 'Unauthorized', REJECTIONS[check.reason]);
     }
     const signature = String(request.headers[SUPPORT_SIGNATURE_HEADER]).toLowerCase();
-    if (!replays.claim(signature, check.timestampMs + config.http.webhookToleranceMs, now().getTime())) {
+    // Claimed in the store, which every API instance shares: a replay sent to another instance is refused too.
+    // Until the timestamp leaves the tolerance window: after that the timestamp check refuses the request anyway.
+    if (!(await ctx.store.claimSignature(signature, new Date(check.timestampMs + config.http.webhookToleranceMs), now()))) {
       return deny(reply, 409, 'Conflict', 'replayed request: this signature was already used; sign each request with a fresh timestamp');
     }
     claimed.set(request, signature);
@@ -71,8 +73,9 @@ export const complaintRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps)
   // A request that failed on our side may be retried as it was signed: forget its signature.
   app.addHook('onResponse', async (request, reply) => {
     const signature = claimed.get(request);
-    if (signature && reply.statusCode >= 500) replays.release(signature);
+    if (signature && reply.statusCode >= 500) await ctx.store.releaseSignature(signature);
   });
+  await app.register(idempotencyKeys, { store: ctx.store, identity: () => 'support' });
 
   app.post(
     '/complaints',
@@ -105,7 +108,11 @@ export const complaintRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps)
         params: z.object({ ticketId: OpenComplaintSchema.shape.ticketId }),
         body: SupportUpdateSchema,
         response: {
-          202: z.object({ workflowId: z.string(), type: z.enum(['first-response', 'update', 'resolved']) }),
+          202: z.object({
+            workflowId: z.string(),
+            type: z.enum(['first-response', 'update', 'resolved']),
+            eventId: z.string().describe('the id the journey applies once: the body\'s eventId, else the Idempotency-Key, else the signature'),
+          }),
           400: ErrorResponse,
           401: ErrorResponse,
           404: ErrorResponse,
@@ -114,8 +121,11 @@ export const complaintRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps)
       },
     },
     async (request, reply) => {
-      const { workflowId, update } = await reportComplaintProgress(ctx, request.params.ticketId, request.body);
-      return reply.code(202).send({ workflowId, type: update.type });
+      const { workflowId, update } = await reportComplaintProgress(ctx, request.params.ticketId, request.body, {
+        idempotencyKey: idempotencyKeyOf(request),
+        signature: claimed.get(request),
+      });
+      return reply.code(202).send({ workflowId, type: update.type, eventId: update.eventId });
     },
   );
 };

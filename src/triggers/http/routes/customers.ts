@@ -12,6 +12,7 @@ import {
 } from '../../customers';
 import { requireMarketerToken } from '../auth';
 import type { ApiDeps } from '../deps';
+import { idempotencyKeys, marketerIdentity } from '../idempotency';
 import { CustomerJsonSchema, ErrorBodySchema, customerJson, CustomerParamsSchema, errorResponses, MARKETER_SECURITY, withBodyPaths } from '../schemas';
 
 const TAGS = ['customers'];
@@ -44,6 +45,7 @@ function isCsv(contentType: string | undefined): boolean {
 export const customerRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
   const { store } = deps.ctx;
   app.addHook('onRequest', requireMarketerToken(deps.config.http.apiTokens));
+  await app.register(idempotencyKeys, { store, identity: marketerIdentity });
   // Only this plugin's routes read CSV; the body stays text and the import service parses it.
   app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: IMPORT_BODY_LIMIT }, (_request, body, done) => done(null, body));
 

@@ -6,6 +6,7 @@ import { InvalidInputError } from '../../errors';
 import { NpsAnswerSchema, recordNpsAnswer } from '../../nps';
 import { requireMarketerToken } from '../auth';
 import type { ApiDeps } from '../deps';
+import { idempotencyKeyOf, idempotencyKeys, marketerIdentity } from '../idempotency';
 import { CustomerParamsSchema, errorResponses, MARKETER_SECURITY, withBodyPaths } from '../schemas';
 
 /** An event is a few fields; anything larger is not one. */
@@ -29,6 +30,7 @@ const RecordedEventSchema = z.object({
 export const eventRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
   const now = deps.now ?? (() => new Date());
   app.addHook('onRequest', requireMarketerToken(deps.config.http.apiTokens));
+  await app.register(idempotencyKeys, { store: deps.ctx.store, identity: marketerIdentity });
 
   app.post(
     '/customers/:id/events',
@@ -39,7 +41,8 @@ export const eventRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => 
         summary: 'Record a customer event',
         description:
           'Unsubscribe/resubscribe change consent at once; purchase, activation and login move the last-activity time. The event is signalled ' +
-          'to every running journey of the customer; a purchase or activation that finds none starts nurture with it.',
+          'to every running journey of the customer; a purchase or activation that finds none starts nurture with it. A journey applies ' +
+          'an event id once: the body\'s `eventId`, else `order:<orderId>` for a purchase, else `idem:<Idempotency-Key>`, else a new one.',
         security: MARKETER_SECURITY,
         params: CustomerParamsSchema,
         body: EventBodySchema,
@@ -52,7 +55,7 @@ export const eventRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => 
       if (at.getTime() > now().getTime() + MAX_FUTURE_SKEW_MS) {
         throw new InvalidInputError('customer event', [{ path: 'body.occurredAt', message: 'must not be in the future' }]);
       }
-      const recorded = await recordCustomerEvent(deps.ctx, request.params.id, event, at);
+      const recorded = await recordCustomerEvent(deps.ctx, request.params.id, event, at, { idempotencyKey: idempotencyKeyOf(request) });
       return reply.code(202).send(recorded);
     },
   );

@@ -105,8 +105,9 @@ const UnsubscribeQuery = z.object({
 });
 const SurveyQuery = z.object({
   w: z.string().optional().describe('journey (workflow) id'),
+  r: z.string().optional().describe('journey run (first execution run id)'),
   s: z.string().optional().describe('survey: csat or churn-reason'),
-  t: z.string().optional().describe('HMAC-SHA256 token over workflow id and survey'),
+  t: z.string().optional().describe('HMAC-SHA256 token over workflow id, run id and survey'),
 });
 
 
@@ -117,9 +118,9 @@ function unsubscribeLink(query: z.infer<typeof UnsubscribeQuery>): SignedUnsubsc
 }
 
 function surveyLinkParams(query: z.infer<typeof SurveyQuery>): SurveyLinkParams | undefined {
-  const { w, s, t } = query;
-  if (!w || !t || !isSurveyKind(s)) return undefined;
-  return { workflowId: w, survey: s, token: t };
+  const { w, r, s, t } = query;
+  if (!w || !r || !t || !isSurveyKind(s)) return undefined;
+  return { workflowId: w, runId: r, survey: s, token: t };
 }
 
 const CHANNEL_NAMES = { email: 'emails', sms: 'text messages' } as const;
@@ -232,7 +233,7 @@ export const linkRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
     async (request, reply) => {
       const link = surveyLinkParams(request.query);
       if (!link) return send(request, reply, brand, MALFORMED);
-      if (!verifySurveyToken(secret, link.workflowId, link.survey, link.token)) return send(request, reply, brand, FORGED);
+      if (!verifySurveyToken(secret, link)) return send(request, reply, brand, FORGED);
       try {
         const availability = await surveyAvailability(ctx, link);
         if (availability === 'answered') {
