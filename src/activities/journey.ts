@@ -5,6 +5,8 @@ import { UserFacingError } from '../cli-errors';
 import type { CustomerSnapshot, EscalationInput, HandOffInput, JourneyActivities, OutcomeInput } from '../shared/activity-contracts';
 import { journeyWorkflowId, startJourney } from '../triggers/journeys';
 import type { OutcomeStatus } from '../store';
+import { journeyStateQuery } from '../shared/messages';
+import { heartbeat } from './heartbeat';
 import { sendMessage, type SendDeps } from './send-message';
 
 export interface JourneyDeps extends SendDeps {
@@ -12,6 +14,8 @@ export interface JourneyDeps extends SendDeps {
   temporal: { client: Client; taskQueue: string; catalog: CampaignCatalog };
   escalationWebhookUrl?: string;
   fetch?: typeof fetch;
+  /** How long a hand-off waits for the journey that handed the customer over to close (default 20 s). */
+  handBackWaitMs?: number;
 }
 
 export function journeyActivities(deps: JourneyDeps): JourneyActivities {
@@ -72,10 +76,19 @@ export function journeyActivities(deps: JourneyDeps): JourneyActivities {
       if (!response.ok) throw new Error(`escalation webhook answered HTTP ${response.status}`);
     },
 
+    /**
+     * Starts the target stage. When its journey is still running because it is the very one that handed the
+     * customer to the caller (nurture forwarded a purchase to win-back and has not closed yet), waits for it to close
+     * and starts the new run: otherwise the customer would be left in no stage.
+     */
     async handOff(input: HandOffInput) {
       const { client, taskQueue, catalog } = deps.temporal;
+      const request = { stage: input.to, customerId: input.customerId };
       try {
-        return await startJourney(client, catalog, taskQueue, { stage: input.to, customerId: input.customerId });
+        const started = await startJourney(client, catalog, taskQueue, request);
+        if (started.started || !(await handsOverTo(client, started.workflowId, journeyWorkflowId(input.from, input.customerId)))) return started;
+        await waitUntilClosed(client, started.workflowId, deps.handBackWaitMs ?? 20_000);
+        return await startJourney(client, catalog, taskQueue, request);
       } catch (err) {
         // The target stage's re-entry rule refuses another run: the customer stays where that stage left them.
         if (err instanceof UserFacingError) return { workflowId: journeyWorkflowId(input.to, input.customerId), started: false };
@@ -83,4 +96,22 @@ export function journeyActivities(deps: JourneyDeps): JourneyActivities {
       }
     },
   };
+}
+
+/** True when the running journey `workflowId` has handed its customer over to `to` (it is closing). */
+async function handsOverTo(client: Client, workflowId: string, to: string): Promise<boolean> {
+  const state = await client
+    .withDeadline(Date.now() + 5_000, () => client.workflow.getHandle(workflowId).query(journeyStateQuery))
+    .catch(() => undefined);
+  return state?.details.handedOffTo === to;
+}
+
+/** Waits for the journey to close; still running after `ms`: a retryable failure (the activity tries again). */
+async function waitUntilClosed(client: Client, workflowId: string, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while ((await client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING') {
+    if (Date.now() > deadline) throw ApplicationFailure.retryable(`${workflowId} handed the customer over but has not closed yet`, 'HandBackPending');
+    heartbeat();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }

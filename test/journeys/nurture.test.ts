@@ -181,6 +181,47 @@ describe('nurture journey', () => {
     expect(sent.map((o) => `${o.step.replace(/-\d.*$/, '')}:${o.channel}`)).toEqual(['touch:sms']);
   });
 
+  it('hands a won-back customer to a new nurture run even while the nurture that forwarded the purchase is still closing', async () => {
+    const customer = await seedCustomer(kit.store);
+    const nurtureId = `nurture-${customer.id}`;
+    const ctx = { client: kit.env.client, catalog: kit.catalog, taskQueue: kit.taskQueue, store: kit.store };
+    kit.deps.handBackWaitMs = 1_000;
+    let closeNurture!: () => void;
+    const nurtureMayClose = new Promise<void>((resolve) => (closeNurture = resolve));
+    let handBacks = 0;
+    const replace = (real: Activities): Partial<Activities> => ({
+      async handOff(input) {
+        if (input.to === 'winback') {
+          await recordCustomerEvent(ctx, customer.id, { type: 'purchase', amount: 80, orderId: 'A-2002' }, new Date(Context.current().info.currentAttemptScheduledTimestampMs));
+          return real.handOff(input);
+        }
+        // Win-back hands the customer back while the nurture that forwarded the purchase has not closed yet.
+        handBacks++;
+        try {
+          return await real.handOff(input);
+        } finally {
+          closeNurture();
+        }
+      },
+      async forwardCustomerEvents(input) {
+        const result = await real.forwardCustomerEvents(input);
+        await nurtureMayClose;
+        return result;
+      },
+    });
+    await runWith(kit, replace, async () => {
+      const first = await startJourney(kit.env.client, kit.catalog, kit.taskQueue, { stage: 'nurture', customerId: customer.id });
+      expect((await kit.env.client.workflow.getHandle(nurtureId, first.runId).result()).outcome).toBe('lapsed');
+      expect(await kit.env.client.workflow.getHandle(`winback-${customer.id}`).result()).toMatchObject({ outcome: 'won-back' });
+      expect(handBacks).toBeGreaterThanOrEqual(1);
+      // Not left in no stage: a new nurture run is there.
+      const now = await kit.env.client.workflow.getHandle(nurtureId).describe();
+      expect(now.status.name).toBe('RUNNING');
+      expect(now.runId).not.toBe(first.runId);
+      await kit.expectRunningAndStop(nurtureId);
+    });
+  });
+
   it('forwards a purchase that arrives during the hand-off to win-back, which wins the customer back', async () => {
     const customer = await seedCustomer(kit.store);
     const nurtureId = `nurture-${customer.id}`;
