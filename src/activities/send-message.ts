@@ -151,6 +151,7 @@ export async function sendMessage(deps: SendDeps, input: SendMessageInput): Prom
     });
   }
   if (claim.kind === 'final') return alreadyEnded(claim.entry, outcome);
+  heartbeat();
 
   const customer = await store.getCustomer(input.customerId);
   if (!customer) return finish('skipped', null, 'unknown-customer');
