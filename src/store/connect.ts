@@ -40,6 +40,9 @@ function openPostgres(url: string): Kysely<Database> {
   // An idle connection the server closes (restart, failover, a dropped database) emits 'error' on the pool; unhandled,
   // that would end the process. The pool discards such a client and opens a new one on the next query.
   pool.on('error', (error) => console.warn(`database: an idle connection was closed by the server: ${error.message}`));
+  // The same for a connection in use (between the statements of a transaction, say): its next query fails and the
+  // pool discards it, but the client's own 'error' event must be handled too.
+  pool.on('connect', (client) => client.on('error', (error) => console.warn(`database: a connection in use was closed by the server: ${error.message}`)));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 

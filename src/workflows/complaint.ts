@@ -1,4 +1,4 @@
-import { setHandler } from '@temporalio/workflow';
+import { patched, setHandler } from '@temporalio/workflow';
 import type { JourneyInput, JourneyResult } from '../shared/journey-types';
 import { supportUpdateSignal, type SupportUpdate } from '../shared/messages';
 import { activities, Journey, runJourney } from './journey';
@@ -48,7 +48,10 @@ async function complaint(journey: Journey<'complaint'>, input: JourneyInput): Pr
   };
 
   let relayed = 0;
-  while (resolvedAt === undefined) {
+  // Updates that came with (or before) the resolution are relayed too: support may send them all at once, even while
+  // the acknowledgement is still going out. (Runs from before this was patched stop at the resolution, as they did.)
+  const unrelayed = () => updates.length > relayed && patched('relay-updates-that-came-with-the-resolution');
+  while (resolvedAt === undefined || unrelayed()) {
     journey.setStep(firstResponseAt === undefined ? 'awaiting-first-response' : 'awaiting-resolution');
     const deadlines = [
       !escalated['first-response-sla'] && firstResponseAt === undefined ? (details.firstResponseDueAt as number) : Infinity,

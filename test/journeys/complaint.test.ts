@@ -201,6 +201,25 @@ describe('complaint journey', () => {
     expect(rows.filter((o) => o.status === 'sent').map((o) => o.step)).toEqual(['acknowledge', 'update-1', 'resolved', 'csat-survey']);
   });
 
+  it('relays every update that comes with the resolution, even before the acknowledgement has gone out', async () => {
+    const customer = await seedCustomer(kit.store, { preferredChannel: 'email', tier: 'standard' });
+    await kit.run(async () => {
+      const handle = await start(customer.id, 'T-15');
+      // The support system posts its whole history at once, right after opening the ticket.
+      await handle.signal(supportUpdateSignal, { type: 'first-response', note: 'On it', eventId: 'e1' });
+      await handle.signal(supportUpdateSignal, { type: 'update', note: 'Replacement shipped', eventId: 'e2' });
+      await handle.signal(supportUpdateSignal, { type: 'resolved', eventId: 'e3' });
+      // A retry of an update it already sent is relayed once.
+      await handle.signal(supportUpdateSignal, { type: 'update', note: 'Replacement shipped', eventId: 'e2' });
+      await stepIs(handle, 'csat-survey');
+      await handle.terminate('test finished');
+    });
+    const rows = await outcomes('complaint-T-15');
+    expect(rows.filter((o) => o.status === 'sent').map((o) => o.step)).toEqual(['acknowledge', 'update-1', 'update-2', 'resolved', 'csat-survey']);
+    expect(rows.filter((o) => o.status === 'first_response')).toHaveLength(1);
+    expect(rows.filter((o) => o.status === 'resolved')).toHaveLength(1);
+  });
+
   it('escalates when the first-response SLA lapses: outcome, customer message and webhook', async () => {
     const customer = await seedCustomer(kit.store, { preferredChannel: 'email', tier: 'standard' });
     const address = customer.email as string;

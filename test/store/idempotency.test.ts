@@ -1,3 +1,4 @@
+import { IN_PROGRESS_LEASE_MS } from '../../src/triggers/http/idempotency';
 import { backends, storeFixture, uid } from './backends';
 
 const HOUR = 3_600_000;
@@ -46,6 +47,17 @@ describe.each(backends)('idempotency records and webhook replay claims on %s', (
     expect((await store.beginIdempotency('s', stuck, 'h', HOUR, t0)).state).toBe('new');
     expect((await store.beginIdempotency('s', stuck, 'h', HOUR, later(HOUR - 1))).state).toBe('in-progress');
     expect((await store.beginIdempotency('s', stuck, 'h', HOUR, later(HOUR + 1))).state).toBe('new');
+  });
+
+  it('lets a client retry get through soon after the instance running its first attempt died', async () => {
+    const key = uid('key');
+    const started = new Date();
+    expect(await fixture.store.beginIdempotency('POST /x token:t', key, 'h', IN_PROGRESS_LEASE_MS, started)).toEqual({ state: 'new' });
+    // ... that instance is SIGKILLed: nobody completes or forgets the key. A retry within the lease waits (409) ...
+    expect(await fixture.store.beginIdempotency('POST /x token:t', key, 'h', IN_PROGRESS_LEASE_MS, new Date(started.getTime() + 10_000))).toEqual({ state: 'in-progress' });
+    // ... and one 31 s later runs: a client retrying for a minute is not refused until the key's 24 hours are over.
+    const later = new Date(started.getTime() + 31_000);
+    expect(await fixture.store.beginIdempotency('POST /x token:t', key, 'h', IN_PROGRESS_LEASE_MS, later)).toEqual({ state: 'new' });
   });
 
   it('gives a key to exactly one of 10 concurrent requests', async () => {

@@ -67,6 +67,33 @@ describe.each(backends)('store migrations on %s', (dialect, open) => {
   });
 });
 
+describe('the PostgreSQL store', () => {
+  const fixture = storeFixture(backends.find(([dialect]) => dialect === 'postgres')![1]);
+
+  it('survives the server closing a connection that is in use (a restart mid-transaction), and goes on', async () => {
+    const { store, url } = fixture;
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      await store.kysely.connection().execute(async (db) => {
+        const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(db);
+        const admin = connect(url);
+        try {
+          await sql`select pg_terminate_backend(${rows[0]?.pid})`.execute(admin.db);
+        } finally {
+          await admin.db.destroy();
+        }
+        // The client learns of it while it is checked out: unhandled, that 'error' event would end the process.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      });
+      expect(warn).toHaveBeenCalledWith(expect.stringMatching(/^database: a connection in use was closed by the server/));
+      await store.upsertCustomer({ id: 'after-restart', name: 'Still Here' });
+      expect((await store.getCustomer('after-restart'))?.name).toBe('Still Here');
+    } finally {
+      warn.mockRestore();
+    }
+  });
+});
+
 describe('createStore', () => {
   it('creates the SQLite file with its folder and uses WAL', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'store-create-'));

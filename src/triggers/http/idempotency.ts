@@ -10,8 +10,11 @@ export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 export const IDEMPOTENT_REPLAYED_HEADER = 'idempotent-replayed';
 /** How long an answer is kept for retries (and its key refused for another request). */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60_000;
-/** How long a key stays in progress when its request never finishes (the instance died): then a retry runs it again. */
-const IN_PROGRESS_LEASE_MS = 5 * 60_000;
+/**
+ * How long a key stays in progress when its request never finishes (the instance died): then a retry runs it again.
+ * Longer than a request takes, short enough that a client retrying after a crash gets through within its retries.
+ */
+export const IN_PROGRESS_LEASE_MS = 30_000;
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export const IdempotencyKeySchema = z

@@ -1,0 +1,25 @@
+import { runBurst } from '../burst';
+import type { Scenario } from '../result';
+import { progress, sleep } from '../util';
+
+/** (2) The Temporal dev server is SIGKILLed mid-burst and started again on the same SQLite file and port. */
+export const temporalKill: Scenario = {
+  name: 'temporal-kill',
+  description: 'Temporal dev server SIGKILL mid-burst, restarted on the same SQLite file',
+  run: (ctx) =>
+    runBurst(ctx, {
+      name: 'temporal-kill',
+      deadlineMs: 180_000,
+      async fault(f) {
+        await f.whenReceived(0.3, 60_000);
+        const at = f.received();
+        await f.temporal.process.kill();
+        const downAt = Date.now();
+        await sleep(3000);
+        await f.temporal.process.start();
+        const seconds = ((Date.now() - downAt) / 1000).toFixed(1);
+        progress(`temporal-kill: dev server SIGKILLed after ${at} messages, back after ${seconds} s`);
+        f.note(`dev server SIGKILLed after ${at} messages received, serving again after ${seconds} s (same SQLite file)`);
+      },
+    }),
+};

@@ -1,0 +1,96 @@
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { SearchAttributeType } from '@temporalio/common';
+import { resolveTemporalCli } from '../../src/dev/temporal-cli';
+import { customSearchAttributes } from '../../src/shared/search-attributes';
+import { baseEnv, PROJECT_ROOT } from './node-process';
+import { ManagedProcess } from './processes';
+import { freePort, portOpen } from './util';
+
+const CLI_TYPE: Record<string, string> = {
+  [SearchAttributeType.TEXT]: 'Text',
+  [SearchAttributeType.KEYWORD]: 'Keyword',
+  [SearchAttributeType.INT]: 'Int',
+  [SearchAttributeType.DOUBLE]: 'Double',
+  [SearchAttributeType.BOOL]: 'Bool',
+  [SearchAttributeType.DATETIME]: 'Datetime',
+  [SearchAttributeType.KEYWORD_LIST]: 'KeywordList',
+};
+
+/** `--search-attribute Name=Type` for each attribute the product needs (what src/dev/dev-server.ts registers). */
+function searchAttributeArgs(): string[] {
+  return customSearchAttributes.flatMap((key) => ['--search-attribute', `${key.name}=${CLI_TYPE[key.type] ?? 'Keyword'}`]);
+}
+
+/**
+ * `temporal server start-dev` on 127.0.0.1 with a SQLite file, started by this suite itself (not through the SDK's
+ * launcher) so that it can be SIGKILLed and started again on the same file and port.
+ */
+export class TemporalServer {
+  private connection: Connection | undefined;
+  private cachedClient: Client | undefined;
+
+  constructor(
+    readonly process: ManagedProcess,
+    readonly port: number,
+    readonly dbFile: string,
+  ) {}
+
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  /** A client of the runner's own (it reconnects by itself after a restart of the server). */
+  async client(): Promise<Client> {
+    if (!this.cachedClient) {
+      this.connection = await Connection.connect({ address: this.address, connectTimeout: '5s' });
+      this.cachedClient = new Client({ connection: this.connection, namespace: 'default' });
+    }
+    return this.cachedClient;
+  }
+
+  async stop(): Promise<void> {
+    await this.connection?.close().catch(() => undefined);
+    this.connection = undefined;
+    this.cachedClient = undefined;
+    await this.process.stop(5000);
+  }
+}
+
+async function answersGrpc(address: string): Promise<boolean> {
+  const connection = await Connection.connect({ address, connectTimeout: '2s' });
+  try {
+    await connection.workflowService.describeNamespace({ namespace: 'default' });
+    return true;
+  } finally {
+    await connection.close();
+  }
+}
+
+export async function startTemporal(dir: string, logDir: string, name = 'temporal'): Promise<TemporalServer> {
+  const cli = await resolveTemporalCli({ cliPath: process.env.TEMPORAL_CLI_PATH, allowBuild: false });
+  if (!cli.path) throw new Error('no Temporal CLI binary found: run `npm run provision` (or set TEMPORAL_CLI_PATH)');
+  const port = await freePort();
+  const dbFile = path.join(dir, `${name}.sqlite`);
+  const address = `127.0.0.1:${port}`;
+  const server = new ManagedProcess({
+    name,
+    command: cli.path,
+    args: [
+      'server', 'start-dev',
+      '--db-filename', dbFile,
+      '--ip', '127.0.0.1',
+      '--port', String(port),
+      '--headless',
+      '--log-level', 'error',
+      ...searchAttributeArgs(),
+    ],
+    env: baseEnv(),
+    cwd: PROJECT_ROOT,
+    logDir,
+    ready: async () => (await portOpen(port)) && answersGrpc(address),
+    readyTimeoutMs: 60_000,
+  });
+  await server.start();
+  return new TemporalServer(server, port, dbFile);
+}
