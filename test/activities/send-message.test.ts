@@ -282,6 +282,14 @@ describe('sendMessage activity', () => {
       input(customerId, { channel: 'sms', fallback: false, ...overrides });
     /** The next attempt's view of time: the lease of an attempt that died has lapsed. */
     const afterLeaseLapsed = async () => Date.now() + SEND_LEASE.claimMs + SEND_LEASE.transportMs + 1_000;
+    /** The worker dies right after the SMTP server took the message, before the ledger write. */
+    const diesAfterSmtpAccepted = (): EmailTransport => ({
+      ...deps.email,
+      async sendEmail(msg) {
+        await deps.email.sendEmail(msg);
+        throw new Error('worker killed after the SMTP server accepted the message');
+      },
+    });
     const messageIds = (server: FakeSmtpServer) => server.messages.map((m) => /^Message-ID:\s*(<[^>]+>)/im.exec(m.raw)?.[1]);
 
     it('a customer who enters the stage again gets that run its own message, Message-ID and survey link', async () => {
@@ -360,14 +368,7 @@ describe('sendMessage activity', () => {
 
     it('email in doubt with EMAIL_IN_DOUBT=hold: held and counted as in doubt, not sent again', async () => {
       const c = await seed();
-      const dying: EmailTransport = {
-        ...deps.email,
-        async sendEmail(msg) {
-          await deps.email.sendEmail(msg);
-          throw new Error('worker killed after the SMTP server accepted the message');
-        },
-      };
-      await expect(sendMessage({ ...deps, email: dying }, input(c.id))).rejects.toThrow('worker killed');
+      await expect(sendMessage({ ...deps, email: diesAfterSmtpAccepted() }, input(c.id))).rejects.toThrow('worker killed');
       const held = await sendMessage({ ...deps, clock: afterLeaseLapsed, emailInDoubt: 'hold' }, input(c.id));
       expect(held).toMatchObject({ status: 'skipped', channel: 'email' });
       expect((held as { reason: string }).reason).toBe('in-doubt-held');
@@ -381,14 +382,7 @@ describe('sendMessage activity', () => {
 
     it('email in doubt with EMAIL_IN_DOUBT=resend: resent with the same Message-ID and marked as a resend', async () => {
       const c = await seed();
-      const dying: EmailTransport = {
-        ...deps.email,
-        async sendEmail(msg) {
-          await deps.email.sendEmail(msg);
-          throw new Error('worker killed after the SMTP server accepted the message');
-        },
-      };
-      await expect(sendMessage({ ...deps, email: dying }, input(c.id))).rejects.toThrow('worker killed');
+      await expect(sendMessage({ ...deps, email: diesAfterSmtpAccepted() }, input(c.id))).rejects.toThrow('worker killed');
       expect(await sendMessage({ ...deps, clock: afterLeaseLapsed, emailInDoubt: 'resend' }, input(c.id))).toMatchObject({ status: 'sent' });
       const ids = messageIds(smtp);
       expect(ids).toHaveLength(2);

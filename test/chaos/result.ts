@@ -1,18 +1,9 @@
 import type { Tally } from './tally';
 
-/** One scenario's line in the final JSON. */
-export interface ScenarioResult {
+/** One scenario's line in the final JSON: the tally's figures, and how the run went. */
+export interface ScenarioResult
+  extends Pick<Tally, 'expected' | 'delivered' | 'duplicates' | 'missing' | 'inDoubt' | 'quietHourViolations' | 'unexpected' | 'unfinished'> {
   name: string;
-  expected: number;
-  delivered: number;
-  duplicates: number;
-  missing: number;
-  inDoubt: number;
-  quietHourViolations: number;
-  /** Messages nobody should have received (another step, another channel, an update applied twice...). */
-  unexpected: number;
-  /** Of `missing`: those of journeys still running at the deadline (slow rather than lost). */
-  unfinished: number;
   seconds: number;
   notes: string[];
   /** Set when the scenario could not run to its count: the run fails. */
