@@ -42,8 +42,8 @@ export function journeyActivities(deps: JourneyDeps): JourneyActivities {
 
     sendMessage: (input) => sendMessage(deps, input),
 
-    async recordOutcome(o: OutcomeInput): Promise<void> {
-      await store.recordOutcome({
+    async recordOutcome(o: OutcomeInput): Promise<boolean> {
+      const { created } = await store.recordFact({
         ...o,
         step: o.step ?? '',
         status: o.status as OutcomeStatus,
@@ -54,6 +54,7 @@ export function journeyActivities(deps: JourneyDeps): JourneyActivities {
         data: o.data ?? null,
         factKey: o.factKey ?? null,
       });
+      return created;
     },
 
     async saveLoyalty(input): Promise<void> {

@@ -105,7 +105,8 @@ export interface HandOffInput {
 export interface JourneyActivities {
   loadCustomer(customerId: string): Promise<CustomerSnapshot | undefined>;
   sendMessage(input: SendMessageInput): Promise<SendMessageResult>;
-  recordOutcome(outcome: OutcomeInput): Promise<void>;
+  /** Stores the fact; true when this call stored it, false when its key was stored before (it counts once). */
+  recordOutcome(outcome: OutcomeInput): Promise<boolean>;
   saveLoyalty(input: { customerId: string; points: number; tier: string; totalSpend: number; lastActivityAt: number }): Promise<void>;
   escalate(input: EscalationInput): Promise<void>;
   /** Starts (or signals) the journey of another stage with its current campaign definition. */

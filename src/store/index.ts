@@ -59,6 +59,7 @@ export interface Store {
   releaseFrequencySlot(customerId: string, channel: Channel, key: string): Promise<void>;
 
   recordOutcome(outcome: OutcomeRecord): Promise<StoredOutcome>;
+  recordFact(outcome: OutcomeRecord): Promise<{ outcome: StoredOutcome; created: boolean }>;
   listOutcomes(filter?: OutcomeFilter): Promise<StoredOutcome[]>;
 
   recordMessageStatus(

@@ -24,34 +24,41 @@ function toOutcome(row: Selectable<OutcomesTable>): StoredOutcome {
 }
 
 export function outcomeQueries({ db }: Connection) {
+  /** Inserts the fact, telling whether this call stored it (`created`) or found it stored under its `factKey` before. */
+  async function recordFact(o: OutcomeRecord): Promise<{ outcome: StoredOutcome; created: boolean }> {
+    const factKey = o.factKey ?? null;
+    const row = await db
+      .insertInto('outcomes')
+      .values({
+        customer_id: o.customerId,
+        stage: o.stage,
+        campaign_id: o.campaignId,
+        step: o.step,
+        variant: o.variant,
+        holdout: o.holdout ? 1 : 0,
+        channel: o.channel ?? null,
+        status: o.status,
+        reason: o.reason ?? null,
+        value: o.value ?? null,
+        workflow_id: o.workflowId,
+        occurred_at: o.occurredAt.getTime(),
+        data: o.data == null ? null : JSON.stringify(o.data),
+        fact_key: factKey,
+      })
+      .onConflict((oc) => oc.column('fact_key').doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (row) return { outcome: toOutcome(row), created: true };
+    const stored = await db.selectFrom('outcomes').selectAll().where('fact_key', '=', factKey as string).executeTakeFirstOrThrow();
+    return { outcome: toOutcome(stored), created: false };
+  }
+
   return {
+    recordFact,
+
     /** Inserts the fact, or returns the row already stored under its `factKey` (a retried write counts once). */
     async recordOutcome(o: OutcomeRecord): Promise<StoredOutcome> {
-      const factKey = o.factKey ?? null;
-      const row = await db
-        .insertInto('outcomes')
-        .values({
-          customer_id: o.customerId,
-          stage: o.stage,
-          campaign_id: o.campaignId,
-          step: o.step,
-          variant: o.variant,
-          holdout: o.holdout ? 1 : 0,
-          channel: o.channel ?? null,
-          status: o.status,
-          reason: o.reason ?? null,
-          value: o.value ?? null,
-          workflow_id: o.workflowId,
-          occurred_at: o.occurredAt.getTime(),
-          data: o.data == null ? null : JSON.stringify(o.data),
-          fact_key: factKey,
-        })
-        .onConflict((oc) => oc.column('fact_key').doNothing())
-        .returningAll()
-        .executeTakeFirst();
-      if (row) return toOutcome(row);
-      const stored = await db.selectFrom('outcomes').selectAll().where('fact_key', '=', factKey as string).executeTakeFirstOrThrow();
-      return toOutcome(stored);
+      return (await recordFact(o)).outcome;
     },
 
     /** Outcomes matching every given field, oldest first. */

@@ -207,11 +207,12 @@ export class Journey<S extends Stage> {
 
   /**
    * Records a fact about this run. Every fact has a key, so a retried write is one row: `factKey` names a natural
-   * one (an order id, "the entry of this run"); by default each call of this run is its own fact.
+   * one (an order id, "the entry of this run"); by default each call of this run is its own fact. True when this
+   * call stored it, false when it was stored before.
    */
-  async record(status: string, extra: Partial<Pick<OutcomeInput, 'reason' | 'value' | 'data' | 'channel' | 'step' | 'factKey'>> = {}): Promise<void> {
+  async record(status: string, extra: Partial<Pick<OutcomeInput, 'reason' | 'value' | 'data' | 'channel' | 'step' | 'factKey'>> = {}): Promise<boolean> {
     const factKey = extra.factKey ?? `${this.runKey}/${status}/${uuid4()}`;
-    await activities.recordOutcome({ ...this.outcomeFields, step: this.state.currentStep, ...extra, status, occurredAt: Date.now(), factKey });
+    return activities.recordOutcome({ ...this.outcomeFields, step: this.state.currentStep, ...extra, status, occurredAt: Date.now(), factKey });
   }
 
   /** Names this run in keys: workflow id and first execution run id. */

@@ -71,14 +71,24 @@ async function nurture(journey: Journey<'nurture'>, input: JourneyInput): Promis
     if (journey.stopRequested) return journey.finish('unsubscribed');
 
     while (journey.purchases.length > processed) {
-      const purchase = journey.purchases[processed++] as { amount: number; at: number };
+      const purchase = journey.purchases[processed++] as (typeof journey.purchases)[number];
       const before = loyalty.tier;
-      loyalty.points += pointsFor(purchase.amount, def.loyalty.pointsPerCurrencyUnit);
-      loyalty.totalSpend += purchase.amount;
-      loyalty.tier = tierFor(loyalty.points, def.loyalty.tiers);
-      customer.tier = loyalty.tier;
-      await activities.saveLoyalty({ customerId: customer.id, ...loyalty, lastActivityAt: purchase.at });
-      await journey.record('purchase', { value: purchase.amount, data: { points: loyalty.points, tier: loyalty.tier } });
+      const points = loyalty.points + pointsFor(purchase.amount, def.loyalty.pointsPerCurrencyUnit);
+      const after = { points, totalSpend: loyalty.totalSpend + purchase.amount, tier: tierFor(points, def.loyalty.tiers) };
+      const fact = { value: purchase.amount, data: { points: after.points, tier: after.tier } };
+      // Keyed by the event: the same purchase is one row, whichever run or delivery records it, and earns points once.
+      const factKey = purchase.eventId === undefined ? undefined : `purchase/${customer.id}/${purchase.eventId}`;
+      if (factKey !== undefined && patched('purchase-counted-once')) {
+        if (!(await journey.record('purchase', { ...fact, factKey }))) continue;
+        Object.assign(loyalty, after);
+        customer.tier = loyalty.tier;
+        await activities.saveLoyalty({ customerId: customer.id, ...loyalty, lastActivityAt: purchase.at });
+      } else {
+        Object.assign(loyalty, after);
+        customer.tier = loyalty.tier;
+        await activities.saveLoyalty({ customerId: customer.id, ...loyalty, lastActivityAt: purchase.at });
+        await journey.record('purchase', { ...fact, factKey });
+      }
       if (tierRank(loyalty.tier, def.loyalty.tiers) > tierRank(before, def.loyalty.tiers)) {
         await journey.record('tier_up', { reason: `${before}->${loyalty.tier}` });
         await journey.send({ id: `tier-up-${loyalty.tier}`, template: def.loyalty.tierUpTemplate, channel: 'preferred', fallback: true });

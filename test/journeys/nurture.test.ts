@@ -52,6 +52,25 @@ describe('nurture journey', () => {
     await kit?.close();
   });
 
+  it('records a purchase and its points once, even when its event reaches a later run of nurture again', async () => {
+    const customer = await seedCustomer(kit.store);
+    const purchase = { type: 'purchase' as const, amount: 30, orderId: 'B-7', eventId: 'order:B-7' };
+    await kit.run(async () => {
+      for (let run = 0; run < 2; run++) {
+        const { workflowId } = await startJourney(kit.env.client, kit.catalog, kit.taskQueue, { stage: 'nurture', customerId: customer.id });
+        const handle = kit.env.client.workflow.getHandle(workflowId);
+        await handle.signal(customerEventSignal, purchase);
+        await kit.env.sleep('1 hour');
+        // Points once: the second run starts from the stored 30 and does not add the same order again.
+        expect((await handle.query(journeyStateQuery)).details.points).toBe(30);
+        await kit.expectRunningAndStop(workflowId);
+      }
+    });
+    // The second run does not know the event (its applied ids start empty), but the fact is the same order.
+    const rows = await kit.store.listOutcomes({ customerId: customer.id, status: 'purchase' });
+    expect(rows.map((o) => o.value)).toEqual([30]);
+  });
+
   it('touches monthly, earns points and tiers from purchases, and hands an inactive customer to win-back', async () => {
     const customer = await seedCustomer(kit.store);
     await kit.run(async () => {
