@@ -79,3 +79,17 @@ export class KillOnReceipt {
     await sleep(300);
   }
 }
+
+/** The control routes that arm and disarm a fake's KillOnReceipt. */
+export function killerHandlers(killer: KillOnReceipt): Record<string, ControlHandler> {
+  return {
+    'kill-on-receipt': (body) => {
+      killer.arm(numberField(body, 'pid'), numberField(body, 'count', 1));
+      return { armed: true };
+    },
+    disarm: () => {
+      killer.disarm();
+      return { armed: false };
+    },
+  };
+}

@@ -1,5 +1,5 @@
 import { startSmtpServer } from '../../fakes/smtp-server';
-import { KillOnReceipt, numberField, startControlServer } from './control';
+import { KillOnReceipt, numberField, startControlServer, killerHandlers } from './control';
 import { appendRecord, mailHeader } from './records';
 
 /**
@@ -45,14 +45,7 @@ async function main(): Promise<void> {
       smtp.failNextMessages(count, code);
       return { failing: count, code };
     },
-    'kill-on-receipt': (body) => {
-      killer.arm(numberField(body, 'pid'), numberField(body, 'count', 1));
-      return { armed: true };
-    },
-    disarm: () => {
-      killer.disarm();
-      return { armed: false };
-    },
+    ...killerHandlers(killer),
   });
   console.log(`fake smtp listening on ${smtp.url}, control on 127.0.0.1:${env('CHAOS_CONTROL_PORT')}, records ${recordsFile}`);
 }

@@ -1,5 +1,5 @@
 import { startTwilioServer, type TwilioFailure, type TwilioMessage } from '../../fakes/twilio-server';
-import { KillOnReceipt, numberField, startControlServer } from './control';
+import { KillOnReceipt, numberField, startControlServer, killerHandlers } from './control';
 import { appendRecord, readRecords, type SmsRecord } from './records';
 
 /**
@@ -60,14 +60,7 @@ async function main(): Promise<void> {
       twilio.failNext(count, failure(status));
       return { failing: count, status };
     },
-    'kill-on-receipt': (body) => {
-      killer.arm(numberField(body, 'pid'), numberField(body, 'count', 1));
-      return { armed: true };
-    },
-    disarm: () => {
-      killer.disarm();
-      return { armed: false };
-    },
+    ...killerHandlers(killer),
   });
   console.log(`fake twilio listening on ${twilio.url}, control on 127.0.0.1:${env('CHAOS_CONTROL_PORT')}, records ${recordsFile}`);
 }
