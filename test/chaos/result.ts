@@ -1,4 +1,4 @@
-import type { Tally } from './tally';
+import { emptyFigures, type Tally } from './tally';
 
 /** One scenario's line in the final JSON: the tally's figures, and how the run went. */
 export interface ScenarioResult
@@ -62,14 +62,7 @@ export function resultFromTally(name: string, t: Tally, startedAt: number, notes
 export function failedResult(name: string, startedAt: number, error: string): ScenarioResult {
   return {
     name,
-    expected: 0,
-    delivered: 0,
-    duplicates: 0,
-    missing: 0,
-    inDoubt: 0,
-    quietHourViolations: 0,
-    unexpected: 0,
-    unfinished: 0,
+    ...emptyFigures(),
     seconds: Math.round((Date.now() - startedAt) / 100) / 10,
     notes: [`scenario failed before counting: ${error}`],
     error,

@@ -89,18 +89,17 @@ function inWindow(at: number, windows: InDoubtWindow[]): InDoubtWindow | undefin
  * Twilio whether one went out. `inDoubt` counts what the policy left in doubt: resent copies (resend), held sends
  * whether or not they had gone out (hold).
  */
+/** The counts of a scenario before anything was counted. */
+export function emptyFigures() {
+  return { expected: 0, delivered: 0, duplicates: 0, missing: 0, inDoubt: 0, quietHourViolations: 0, unexpected: 0, unfinished: 0 };
+}
+
 export function tally(input: TallyInput): Tally {
   const expectedLabels = new Set(input.expected.map(messageLabel));
   const byLabel = new Map<string, Receipt[]>();
   const result: Tally = {
+    ...emptyFigures(),
     expected: expectedLabels.size,
-    delivered: 0,
-    duplicates: 0,
-    missing: 0,
-    inDoubt: 0,
-    quietHourViolations: 0,
-    unexpected: 0,
-    unfinished: 0,
     duplicateKeys: [],
     missingLabels: [],
     inDoubtKeys: [],
