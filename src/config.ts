@@ -17,6 +17,14 @@ const flag = z
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const optionalText = z.string().min(1).optional();
 
+/** Worker sizing defaults (WORKER_*), measured on a 2-core machine with one worker (README, issue 11). */
+export const WORKER_DEFAULTS = {
+  maxCachedWorkflows: 250,
+  maxConcurrentWorkflowTasks: 40,
+  maxConcurrentActivities: 100,
+  maxConcurrentLocalActivities: 100,
+} as const;
+
 /**
  * Every setting the product reads from the environment. Defaults give the embedded setup:
  * a Temporal dev server on localhost, a SQLite file and a local outbox under `.data/`.
@@ -30,6 +38,12 @@ const EnvSchema = z.object({
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
   TEMPORAL_CLI_PATH: optionalText,
+  /** The Temporal server binary for `npm run fleet` (temporal-sql-tool beside it, or TEMPORAL_SQL_TOOL_PATH). */
+  TEMPORAL_SERVER_PATH: optionalText,
+  TEMPORAL_SQL_TOOL_PATH: optionalText,
+  FLEET_WORKERS: z.coerce.number().int().min(1, 'expected 1 to 8 workers').max(8, 'expected 1 to 8 workers').default(2),
+  FLEET_APIS: z.coerce.number().int().min(1, 'expected 1 to 8 API instances').max(8, 'expected 1 to 8 API instances').default(2),
+  FLEET_POSTGRES_PORT: port.default(5433),
   DATA_DIR: z.string().min(1).default('.data'),
   CAMPAIGNS_DIR: z.string().min(1).default('campaigns'),
   ESCALATION_WEBHOOK_URL: z.url({ message: 'expected an absolute URL for the support escalation webhook' }).optional(),
@@ -69,6 +83,16 @@ const EnvSchema = z.object({
   SUPPORT_WEBHOOK_SECRET: z.string().min(16, 'expected at least 16 characters').optional(),
   WINBACK_SWEEP_HOUR: z.coerce.number().int().min(0, 'expected an hour from 0 to 23').max(23, 'expected an hour from 0 to 23').default(6),
   WINBACK_SWEEP_TIMEZONE: z.string().refine(isTimeZone, 'expected an IANA time zone such as Europe/Paris').default('UTC'),
+  /**
+   * Worker sizing (issue 11). Each cached workflow keeps its sandbox state in the worker's memory (about 1.5 MB per
+   * journey measured on this project's bundle), so the cache bounds the worker's RSS: a journey evicted from it costs
+   * nothing until its next task, which replays its history. The SDK's default is sized from the heap limit (about
+   * 2,300 on a 4 GB heap), which lets RSS grow past 3 GB under a launch.
+   */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(2, 'expected at least 2 workflows').default(WORKER_DEFAULTS.maxCachedWorkflows),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2, 'expected at least 2 workflow tasks').default(WORKER_DEFAULTS.maxConcurrentWorkflowTasks),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1, 'expected at least 1 activity').default(WORKER_DEFAULTS.maxConcurrentActivities),
+  WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: z.coerce.number().int().min(1, 'expected at least 1 local activity').default(WORKER_DEFAULTS.maxConcurrentLocalActivities),
   WEBHOOK_TOLERANCE: z.string().refine((v) => parseDuration(v) !== undefined, 'expected a duration such as "5 minutes"').default('5 minutes'),
 });
 
@@ -100,6 +124,11 @@ export function loadConfig(env: Env = process.env) {
     throw new ConfigError(`Invalid configuration:\n${describeIssues(parsed.error, env)}`);
   }
   const e = parsed.data;
+  if (e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS > e.WORKER_MAX_CACHED_WORKFLOWS) {
+    throw new ConfigError(
+      `Invalid configuration:\n  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: expected at most WORKER_MAX_CACHED_WORKFLOWS (${e.WORKER_MAX_CACHED_WORKFLOWS}) (got ${e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS})`,
+    );
+  }
   if (Boolean(e.TWILIO_ACCOUNT_SID) !== Boolean(e.TWILIO_AUTH_TOKEN)) {
     throw new ConfigError('Invalid configuration:\n  TWILIO_AUTH_TOKEN: TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set together');
   }
@@ -125,6 +154,26 @@ export function loadConfig(env: Env = process.env) {
         cliPath: e.TEMPORAL_CLI_PATH,
         dbFile: path.join(dataDir, 'temporal.sqlite'),
       },
+    },
+    /**
+     * `npm run fleet`: the production shape on this machine. PostgreSQL (own cluster in DATA_DIR/fleet), a Temporal
+     * server on it at TEMPORAL_PORT, FLEET_WORKERS workers and FLEET_APIS API instances on HTTP_PORT, HTTP_PORT+1...
+     */
+    fleet: {
+      dir: path.join(dataDir, 'fleet'),
+      workers: e.FLEET_WORKERS,
+      apis: e.FLEET_APIS,
+      postgresPort: e.FLEET_POSTGRES_PORT,
+      temporalPort: e.TEMPORAL_PORT,
+      serverPath: e.TEMPORAL_SERVER_PATH,
+      sqlToolPath: e.TEMPORAL_SQL_TOOL_PATH,
+    },
+    /** Worker.create sizing: workflow cache and task slots (WORKER_*). */
+    worker: {
+      maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
+      maxConcurrentWorkflowTaskExecutions: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+      maxConcurrentActivityTaskExecutions: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      maxConcurrentLocalActivityExecutions: e.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
     },
     dataDir,
     campaignsDir: path.resolve(e.CAMPAIGNS_DIR),

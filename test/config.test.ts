@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ConfigError, loadConfig } from '../src/config';
+import { ConfigError, loadConfig, WORKER_DEFAULTS } from '../src/config';
 
 describe('loadConfig', () => {
   it('gives the embedded setup when nothing is set', () => {
@@ -44,5 +44,42 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ TWILIO_ACCOUNT_SID: sid, TWILIO_AUTH_TOKEN: 't' })).toThrow(/TWILIO_FROM_NUMBER/);
     const config = loadConfig({ TWILIO_ACCOUNT_SID: sid, TWILIO_AUTH_TOKEN: 't', TWILIO_FROM_NUMBER: '+15005550006' });
     expect(config.sms).toEqual({ accountSid: sid, authToken: 't', fromNumber: '+15005550006', messagingServiceSid: undefined });
+  });
+
+  it('sizes the worker: a bounded workflow cache by default, each setting from its variable', () => {
+    expect(loadConfig({}).worker).toEqual({
+      maxCachedWorkflows: WORKER_DEFAULTS.maxCachedWorkflows,
+      maxConcurrentWorkflowTaskExecutions: WORKER_DEFAULTS.maxConcurrentWorkflowTasks,
+      maxConcurrentActivityTaskExecutions: WORKER_DEFAULTS.maxConcurrentActivities,
+      maxConcurrentLocalActivityExecutions: WORKER_DEFAULTS.maxConcurrentLocalActivities,
+    });
+    // Far below the SDK's default (sized from the heap limit: thousands of workflows on a 4 GB heap).
+    expect(WORKER_DEFAULTS.maxCachedWorkflows).toBeLessThanOrEqual(500);
+    const config = loadConfig({
+      WORKER_MAX_CACHED_WORKFLOWS: '100',
+      WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '10',
+      WORKER_MAX_CONCURRENT_ACTIVITIES: '20',
+      WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: '30',
+    });
+    expect(config.worker).toEqual({
+      maxCachedWorkflows: 100,
+      maxConcurrentWorkflowTaskExecutions: 10,
+      maxConcurrentActivityTaskExecutions: 20,
+      maxConcurrentLocalActivityExecutions: 30,
+    });
+  });
+
+  it.each([
+    ['WORKER_MAX_CACHED_WORKFLOWS', '1', 'expected at least 2 workflows'],
+    ['WORKER_MAX_CACHED_WORKFLOWS', 'many', 'expected number'],
+    ['WORKER_MAX_CONCURRENT_ACTIVITIES', '0', 'expected at least 1 activity'],
+  ])('refuses %s=%p', (variable, value, expected) => {
+    expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`${variable}: .*${expected}`, 'i'));
+  });
+
+  it('refuses more concurrent workflow tasks than cached workflows', () => {
+    expect(() => loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '10', WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '20' })).toThrow(
+      /WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: expected at most WORKER_MAX_CACHED_WORKFLOWS \(10\)/,
+    );
   });
 });

@@ -13,7 +13,7 @@ import { connectClient, connectWorker } from '../shared/temporal-connection';
 import type { Store } from '../store';
 import type { TriggerContext } from '../triggers/context';
 import { buildApp } from '../triggers/http/app';
-import { ensureSchedules } from '../triggers/schedules';
+import { setupOptionsFor, setupTemporal } from '../triggers/setup';
 import { createWorker } from '../workers/worker';
 import { demoApi } from './demo-api';
 import { runDemoScenario } from './demo-scenario';
@@ -73,11 +73,11 @@ async function printOutcomes(store: Store, customerIds: string[]): Promise<void>
 }
 
 /**
- * `npm run demo`: the product end to end on the embedded setup. Starts (or reuses) the Temporal dev server, a
- * worker (which ensures the daily win-back schedule) and the HTTP API; imports a sample segment and starts
- * onboarding for it; drives every stage through the API (activations, purchases, a signed complaint and its
- * resolution, survey answers through signed links, a lapse found by the win-back schedule); prints what happened,
- * the report, and where to look. Stays up for browsing when run in a terminal; `--exit` stops right away.
+ * `npm run demo`: the product end to end on the embedded setup. Starts (or reuses) the Temporal dev server, prepares
+ * it as `retention setup` does (namespace, search attributes, the daily win-back schedule), starts a worker and the
+ * HTTP API; imports a sample segment and starts onboarding for it; drives every stage through the API (activations,
+ * purchases, a signed complaint and its resolution, survey answers through signed links, a lapse found by the win-back
+ * schedule); prints what happened, the report, and where to look. Stays up for browsing when run in a terminal; `--exit` stops right away.
  */
 runMain(async () => {
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -96,7 +96,7 @@ runMain(async () => {
   const client = await connectClient(t);
   const { deps, close } = await openActivityDeps(config, client);
   const catalog = deps.temporal.catalog;
-  await ensureSchedules(client, { taskQueue: t.taskQueue, catalog, sweepHour: config.schedules.sweepHour, timezone: config.schedules.timezone });
+  await setupTemporal(client, setupOptionsFor(config, catalog), (line) => console.log(line));
   const worker = await createWorker({ connection: workerConnection, namespace: t.namespace, taskQueue: t.taskQueue, deps });
   const working = worker.run();
 

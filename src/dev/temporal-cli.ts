@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
-import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { UserFacingError } from '../cli-errors';
+import { findOnPath, isExecutable } from './executables';
 import { toolsDir } from './paths';
 
 const run = promisify(execFile);
@@ -16,24 +16,6 @@ export type CliSource = 'TEMPORAL_CLI_PATH' | 'PATH' | 'project build' | 'go ins
 export type ResolvedCli =
   | { source: Exclude<CliSource, 'sdk download'>; path: string }
   | { source: 'sdk download'; path?: undefined };
-
-async function isExecutable(file: string): Promise<boolean> {
-  try {
-    await access(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function findOnPath(command: string): Promise<string | undefined> {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, command);
-    if (await isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
 
 async function goInstall(log: (line: string) => void): Promise<string> {
   log(`building the Temporal CLI: go install ${TEMPORAL_CLI_MODULE} (a few minutes the first time)`);

@@ -8,6 +8,7 @@ import { registerJourneyCommands } from './cli/journeys';
 import { registerReportCommand } from './cli/report';
 import { registerSampleCommands } from './cli/sample';
 import { registerSchedulesCommand } from './cli/schedules';
+import { registerSetupCommand } from './cli/setup';
 
 /** `retention …`: the marketer's and operator's command line; every command has --help. */
 export function buildCli(run: CliRun): Command {
@@ -21,6 +22,7 @@ export function buildCli(run: CliRun): Command {
     });
   registerJourneyCommands(program, run);
   registerEventCommands(program, run);
+  registerSetupCommand(program, run);
   registerSchedulesCommand(program);
   registerReportCommand(program, {
     write: (text) => void run.io.stdout.write(text),

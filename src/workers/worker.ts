@@ -8,7 +8,14 @@ export interface WorkerSetup {
   deps: JourneyDeps;
   /** Pre-built bundle (tests, production images); without it the worker bundles `src/workflows` at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Workflow cache and task slots (config `worker`, WORKER_*); the SDK's defaults where absent. */
+  sizing?: WorkerSizing;
 }
+
+export type WorkerSizing = Pick<
+  WorkerOptions,
+  'maxCachedWorkflows' | 'maxConcurrentWorkflowTaskExecutions' | 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentLocalActivityExecutions'
+>;
 
 export const workflowsPath = require.resolve('../workflows');
 
@@ -20,5 +27,6 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
     taskQueue: setup.taskQueue,
     ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath }),
     activities: createActivities(setup.deps),
+    ...setup.sizing,
   });
 }

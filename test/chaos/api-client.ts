@@ -15,6 +15,8 @@ export interface RequestOptions {
   retryForMs?: number;
   /** Other statuses to retry as well (409 "the same key is still in progress", for instance). */
   retryStatuses?: number[];
+  /** Sent as they are with every attempt (a signature captured earlier, to replay it). */
+  headers?: Record<string, string>;
 }
 
 export interface ClientStats {
@@ -51,7 +53,8 @@ export class ApiClient {
       const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
       if (raw !== undefined) headers['content-type'] = 'application/json';
       if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
-      if (options.signed) Object.assign(headers, this.signature(raw ?? ''));
+      if (options.signed) Object.assign(headers, this.signedHeaders(raw ?? ''));
+      Object.assign(headers, options.headers);
       let answer: ApiAnswer | undefined;
       let failure: string;
       try {
@@ -77,7 +80,7 @@ export class ApiClient {
   }
 
   /** `x-retention-timestamp` and `x-retention-signature` for this body, signed now. */
-  private signature(raw: string): Record<string, string> {
+  signedHeaders(raw: string): Record<string, string> {
     const timestamp = String(Math.floor(Date.now() / 1000));
     const hex = createHmac('sha256', this.webhookSecret).update(`${timestamp}.${raw}`).digest('hex');
     return { 'x-retention-timestamp': timestamp, 'x-retention-signature': `sha256=${hex}` };

@@ -3,9 +3,10 @@ import path from 'node:path';
 import { expectedOnboarding, readCampaign, type ChaosCustomer, type ExpectedMessage, type OnboardingCampaign } from './campaigns';
 import { importCustomers, makeCustomers, startOnboarding } from './customers';
 import { closedWorkflowCount, journeyState, runningWorkflowIds } from './journeys';
-import { Keeper } from './keeper';
+import { Keeper } from '../../src/dev/keeper';
 import { isQuietAt, quietEndsAt, splitZones } from './quiet-hours';
 import { listed, resultFromTally, type RunContext, type ScenarioResult } from './result';
+import { startFleetStack } from './fleet-stack';
 import { startStack, type InDoubtPolicy, type Stack } from './stack';
 import { heldSends, ledgerStatusCounts } from './store-read';
 import { tally, type InDoubtWindow } from './tally';
@@ -18,7 +19,8 @@ export const IN_DOUBT_MARGIN_MS = 2000;
 export interface FaultContext {
   stack: Stack;
   temporal: TemporalServer;
-  keeper: Keeper;
+  /** Restarts the worker when it dies (not in a fleet: there the other worker carries on). */
+  keeper?: Keeper;
   /** What the campaign says must arrive. */
   expected: ExpectedMessage[];
   /** Messages the fakes accepted so far (email + SMS). */
@@ -41,6 +43,8 @@ export interface BurstOptions {
   databaseUrl?: string;
   /** A dev server shared with another burst (left running); default: a fresh one for this burst. */
   temporal?: TemporalServer;
+  /** Run on the production topology (src/dev/fleet.ts: PostgreSQL-backed Temporal server, two workers, two APIs). */
+  fleet?: boolean;
   /** Injects the scenario's fault while the journeys run; bounded in time by itself. */
   fault(f: FaultContext): Promise<void>;
 }
@@ -139,19 +143,23 @@ export async function runBurst(ctx: RunContext, options: BurstOptions): Promise<
   const logDir = path.join(dir, 'logs');
   await mkdir(logDir, { recursive: true });
   const deadlineMs = ctx.deadlineMs ?? options.deadlineMs;
-  const temporal = options.temporal ?? (await startTemporal(dir, logDir));
+  const ownServer = options.temporal === undefined && !options.fleet;
+  let temporal = options.temporal ?? (options.fleet ? undefined : await startTemporal(dir, logDir));
   let stack: Stack | undefined;
   let keeper: Keeper | undefined;
   try {
-    stack = await startStack({
-      name: options.name,
-      runDir: ctx.runDir,
-      templatesDir: ctx.templatesDir,
-      temporal,
-      databaseUrl: options.databaseUrl,
-      emailInDoubt: options.emailInDoubt,
-    });
-    keeper = new Keeper(stack.worker);
+    stack = temporal
+      ? await startStack({
+          name: options.name,
+          runDir: ctx.runDir,
+          templatesDir: ctx.templatesDir,
+          temporal,
+          databaseUrl: options.databaseUrl,
+          emailInDoubt: options.emailInDoubt,
+        })
+      : await startFleetStack({ name: options.name, runDir: ctx.runDir, templatesDir: ctx.templatesDir });
+    temporal = stack.temporal;
+    if (!options.fleet) keeper = new Keeper(stack.worker, progress);
     const campaign = readCampaign<OnboardingCampaign>('onboarding');
     const zones = splitZones(Date.now(), deadlineMs + 5 * 60_000, campaign.quietHours ?? { start: 0, end: 0 });
     const customers = makeCustomers(customerPrefix(options.name), options.journeys ?? ctx.journeys, zones, { quietEvery: 5, smsEvery: 0 });
@@ -179,7 +187,7 @@ export async function runBurst(ctx: RunContext, options: BurstOptions): Promise<
     } catch (err) {
       notes.push(`fault injection failed: ${errorText(err)}`);
     }
-    for (const at of stack.worker.kills) {
+    for (const at of stack.workers.flatMap((w) => w.kills)) {
       if (!windows.some((w) => w.from <= at && at <= w.to)) faultContext.openWindow('worker SIGKILL', at);
     }
     for (const r of [...stack.world.smtp.records(), ...stack.world.twilio.records()]) {
@@ -206,11 +214,11 @@ export async function runBurst(ctx: RunContext, options: BurstOptions): Promise<
     });
     result.quietHourViolations += holds.violations.length;
     result.quietViolations.push(...holds.violations);
-    notes.push(`${keeper.describe()}; ledger: ${JSON.stringify(await ledgerStatusCounts(stack.databaseUrl))}`);
+    notes.push(`${keeper?.describe() ?? `workers: ${stack.workers.map((w) => `${w.name} ${w.kills.length} kills`).join(', ')}`}; ledger: ${JSON.stringify(await ledgerStatusCounts(stack.databaseUrl))}`);
     return resultFromTally(options.name, result, startedAt, notes);
   } finally {
     await keeper?.stop();
     await stack?.stop();
-    if (!options.temporal) await temporal.stop();
+    if (ownServer) await temporal?.stop();
   }
 }

@@ -49,18 +49,22 @@ export async function importCustomers(client: ApiClient, customers: ChaosCustome
   }
 }
 
-/** Starts onboarding for all of them through `POST /campaigns/onboarding/start`, 1000 a request (retried as a client would). */
-export async function startOnboarding(client: ApiClient, customers: ChaosCustomer[]): Promise<void> {
+/** Starts `stage` for all of them through `POST /campaigns/<stage>/start`, 1000 a request (retried as a client would). */
+export async function startStage(client: ApiClient, stage: 'onboarding' | 'winback' | 'nurture', customers: ChaosCustomer[]): Promise<void> {
   for (let i = 0; i < customers.length; i += 1000) {
     const customerIds = customers.slice(i, i + 1000).map((c) => c.id);
     const answer = expectStatus(
-      await client.request('POST', '/campaigns/onboarding/start', { customerIds }, { retryForMs: 120_000 }),
-      'start onboarding',
+      await client.request('POST', `/campaigns/${stage}/start`, { customerIds }, { retryForMs: 120_000 }),
+      `start ${stage}`,
       200,
       201,
     );
     const counts = (answer.body as { counts?: { started: number; alreadyRunning: number } }).counts;
     const begun = (counts?.started ?? 0) + (counts?.alreadyRunning ?? 0);
-    if (begun !== customerIds.length) throw new Error(`start onboarding: ${JSON.stringify(counts)} for ${customerIds.length} customers`);
+    if (begun !== customerIds.length) throw new Error(`start ${stage}: ${JSON.stringify(counts)} for ${customerIds.length} customers`);
   }
+}
+
+export function startOnboarding(client: ApiClient, customers: ChaosCustomer[]): Promise<void> {
+  return startStage(client, 'onboarding', customers);
 }

@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { EmailRecord, SmsRecord } from './fakes/records';
 import { readRecords } from './fakes/records';
-import { baseEnv, nodeTsProcess } from './node-process';
-import { logMatches, type ManagedProcess } from './processes';
+import { baseEnv, logMatches, nodeTsProcess, type ManagedProcess } from '../../src/dev/supervisor';
 import { freePort, sleep } from './util';
 
 /** One fake provider running as its own process, with its fault switchboard and its record of what it accepted. */

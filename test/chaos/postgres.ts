@@ -1,31 +1,15 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client as PgClient } from 'pg';
-import { onEmergency } from './processes';
+import { onEmergency } from '../../src/dev/supervisor';
 import { freePort } from './util';
+import { findPostgresBinDir } from '../../src/dev/postgres-cluster';
 
 const run = promisify(execFile);
 
-async function findBinDir(): Promise<string | undefined> {
-  const root = '/usr/lib/postgresql';
-  if (existsSync(root)) {
-    const version = readdirSync(root)
-      .filter((v) => existsSync(path.join(root, v, 'bin', 'pg_ctl')))
-      .sort((a, b) => Number(b) - Number(a))[0];
-    if (version) return path.join(root, version, 'bin');
-  }
-  try {
-    const dir = (await run('pg_config', ['--bindir'])).stdout.trim();
-    if (existsSync(path.join(dir, 'pg_ctl'))) return dir;
-  } catch {
-    // no pg_config
-  }
-  return undefined;
-}
 
 /**
  * A throwaway PostgreSQL cluster (as test/harness/postgres.ts starts one: initdb, trust auth, 127.0.0.1) that can be
@@ -42,7 +26,7 @@ export class ChaosPostgres {
   ) {}
 
   static async start(): Promise<ChaosPostgres> {
-    const binDir = await findBinDir();
+    const binDir = await findPostgresBinDir();
     if (!binDir) throw new Error('PostgreSQL is not installed (initdb/pg_ctl not found): `apt-get install -y postgresql`');
     const asRoot = process.getuid?.() === 0;
     const base = await mkdtemp(path.join(os.tmpdir(), 'retention-chaos-pg-'));

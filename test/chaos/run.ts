@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { PROJECT_ROOT } from './node-process';
-import { killAllNow } from './processes';
+import { projectRoot } from '../../src/dev/paths';
+import { killAllNow } from '../../src/dev/supervisor';
 import { failedResult, type ScenarioResult } from './result';
 import { SCENARIOS } from './scenarios';
 import { writeChaosTemplates } from './templates';
@@ -93,7 +93,7 @@ async function main(options: Options): Promise<number> {
   progress(
     `run folder ${runDir}; scenarios ${chosen.map((s) => s.name).join(', ')}; ${options.journeys} journeys; ${options.parallel} at a time`,
   );
-  const templatesDir = await writeChaosTemplates(PROJECT_ROOT, runDir);
+  const templatesDir = await writeChaosTemplates(projectRoot, runDir);
   const deadlineMs = options.deadline === undefined ? undefined : options.deadline * 1000;
   await mapBounded(chosen, options.parallel, async (scenario, index) => {
     const startedAt = Date.now();

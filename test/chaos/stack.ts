@@ -3,9 +3,8 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ApiClient } from './api-client';
 import { CHAOS_CAMPAIGNS_DIR } from './campaigns';
-import { baseEnv, nodeTsProcess } from './node-process';
 import { startOutsideWorld, type OutsideWorld } from './outside-world';
-import { logMatches, type ManagedProcess } from './processes';
+import { baseEnv, logMatches, nodeTsProcess, type ManagedProcess } from '../../src/dev/supervisor';
 import type { TemporalServer } from './temporal';
 import { freePort, portOpen } from './util';
 
@@ -33,30 +32,34 @@ export interface Stack {
   emailInDoubt: InDoubtPolicy;
   temporal: TemporalServer;
   world: OutsideWorld;
+  /** The first (in a fleet) or only worker, API and API client. */
   worker: ManagedProcess;
   api: ManagedProcess;
   client: ApiClient;
+  /** Every worker and API instance, and a client for each API instance (one of each outside a fleet). */
+  workers: ManagedProcess[];
+  apis: ManagedProcess[];
+  clients: ApiClient[];
   stop(): Promise<void>;
 }
 
-const API_TOKEN = 'chaos-marketer-token-0123456789';
-const WEBHOOK_SECRET = 'chaos-support-webhook-secret-0123';
+export const API_TOKEN = 'chaos-marketer-token-0123456789';
+export const WEBHOOK_SECRET = 'chaos-support-webhook-secret-0123';
 
-export async function startStack(options: StackOptions): Promise<Stack> {
-  const dir = path.join(options.runDir, options.name);
-  const logDir = path.join(dir, 'logs');
-  await mkdir(logDir, { recursive: true });
-  const taskQueue = `chaos-${options.name}-${randomBytes(3).toString('hex')}`;
-  const databaseUrl = options.databaseUrl ?? `sqlite:${path.join(dir, 'store.sqlite')}`;
-  const emailInDoubt = options.emailInDoubt ?? 'resend';
-  const [world, httpPort] = await Promise.all([startOutsideWorld(dir, logDir), freePort()]);
-  const env: Record<string, string> = {
+/** What every worker and API of a scenario gets: the fakes as providers, chaos campaigns and templates, test secrets. */
+export function productEnv(options: {
+  dir: string;
+  taskQueue: string;
+  templatesDir: string;
+  world: OutsideWorld;
+  emailInDoubt: InDoubtPolicy;
+}): Record<string, string> {
+  const { world } = options;
+  return {
     ...baseEnv(),
-    TEMPORAL_ADDRESS: options.temporal.address,
     TEMPORAL_NAMESPACE: 'default',
-    TEMPORAL_TASK_QUEUE: taskQueue,
-    DATA_DIR: path.join(dir, 'data'),
-    DATABASE_URL: databaseUrl,
+    TEMPORAL_TASK_QUEUE: options.taskQueue,
+    DATA_DIR: path.join(options.dir, 'data'),
     CAMPAIGNS_DIR: CHAOS_CAMPAIGNS_DIR,
     TEMPLATES_DIR: options.templatesDir,
     SMTP_URL: `smtp://127.0.0.1:${world.smtp.port}`,
@@ -67,13 +70,32 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     TWILIO_API_URL: `http://127.0.0.1:${world.twilio.port}`,
     FREQUENCY_CAP_EMAIL: '1000',
     FREQUENCY_CAP_SMS: '1000',
-    EMAIL_IN_DOUBT: emailInDoubt,
-    HTTP_HOST: '127.0.0.1',
-    HTTP_PORT: String(httpPort),
-    PUBLIC_BASE_URL: `http://127.0.0.1:${httpPort}`,
+    EMAIL_IN_DOUBT: options.emailInDoubt,
     API_TOKENS: API_TOKEN,
     SUPPORT_WEBHOOK_SECRET: WEBHOOK_SECRET,
     LINK_SIGNING_SECRET: 'chaos-link-signing-secret-0123',
+  };
+}
+
+export function chaosTaskQueue(name: string): string {
+  return `chaos-${name}-${randomBytes(3).toString('hex')}`;
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const dir = path.join(options.runDir, options.name);
+  const logDir = path.join(dir, 'logs');
+  await mkdir(logDir, { recursive: true });
+  const taskQueue = chaosTaskQueue(options.name);
+  const databaseUrl = options.databaseUrl ?? `sqlite:${path.join(dir, 'store.sqlite')}`;
+  const emailInDoubt = options.emailInDoubt ?? 'resend';
+  const [world, httpPort] = await Promise.all([startOutsideWorld(dir, logDir), freePort()]);
+  const env: Record<string, string> = {
+    ...productEnv({ dir, taskQueue, templatesDir: options.templatesDir, world, emailInDoubt }),
+    TEMPORAL_ADDRESS: options.temporal.address,
+    DATABASE_URL: databaseUrl,
+    HTTP_HOST: '127.0.0.1',
+    HTTP_PORT: String(httpPort),
+    PUBLIC_BASE_URL: `http://127.0.0.1:${httpPort}`,
   };
   const worker = nodeTsProcess({
     name: 'worker',
@@ -99,6 +121,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await Promise.all([worker.stop(2000), api.stop(2000), world.stop()]);
     throw err;
   }
+  const client = new ApiClient(`http://127.0.0.1:${httpPort}`, API_TOKEN, WEBHOOK_SECRET);
   return {
     name: options.name,
     dir,
@@ -110,7 +133,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     world,
     worker,
     api,
-    client: new ApiClient(`http://127.0.0.1:${httpPort}`, API_TOKEN, WEBHOOK_SECRET),
+    client,
+    workers: [worker],
+    apis: [api],
+    clients: [client],
     async stop() {
       await Promise.all([worker.stop(15_000), api.stop(5000)]);
       await world.stop();

@@ -3,8 +3,8 @@ import { Client, Connection } from '@temporalio/client';
 import { SearchAttributeType } from '@temporalio/common';
 import { resolveTemporalCli } from '../../src/dev/temporal-cli';
 import { customSearchAttributes } from '../../src/shared/search-attributes';
-import { baseEnv, PROJECT_ROOT } from './node-process';
-import { ManagedProcess } from './processes';
+import { projectRoot } from '../../src/dev/paths';
+import { baseEnv, ManagedProcess } from '../../src/dev/supervisor';
 import { freePort, portOpen } from './util';
 
 const CLI_TYPE: Record<string, string> = {
@@ -49,10 +49,15 @@ export class TemporalServer {
     return this.cachedClient;
   }
 
-  async stop(): Promise<void> {
+  /** Closes the runner's client (before the server is stopped by whoever owns it). */
+  async closeClient(): Promise<void> {
     await this.connection?.close().catch(() => undefined);
     this.connection = undefined;
     this.cachedClient = undefined;
+  }
+
+  async stop(): Promise<void> {
+    await this.closeClient();
     await this.process.stop(5000);
   }
 }
@@ -86,7 +91,7 @@ export async function startTemporal(dir: string, logDir: string, name = 'tempora
       ...searchAttributeArgs(),
     ],
     env: baseEnv(),
-    cwd: PROJECT_ROOT,
+    cwd: projectRoot,
     logDir,
     ready: async () => (await portOpen(port)) && answersGrpc(address),
     readyTimeoutMs: 60_000,

@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { findPostgresBinDir } from '../../src/dev/postgres-cluster';
 
 const run = promisify(execFile);
 
@@ -22,27 +22,6 @@ export const POSTGRES_MISSING =
   '/usr/lib/postgresql/<version>/bin or by `pg_config --bindir`), or set TEST_DATABASE_URL=postgres://user:pass@host:port/postgres ' +
   'to use an existing server (the user must be allowed to CREATE DATABASE).';
 
-/** The directory holding initdb and pg_ctl: the newest Debian install, else `pg_config --bindir`, else PATH. */
-async function findBinDir(): Promise<string | undefined> {
-  const root = '/usr/lib/postgresql';
-  if (existsSync(root)) {
-    const versions = readdirSync(root)
-      .filter((v) => existsSync(path.join(root, v, 'bin', 'initdb')))
-      .sort((a, b) => Number(b) - Number(a));
-    if (versions[0]) return path.join(root, versions[0], 'bin');
-  }
-  try {
-    const { stdout } = await run('pg_config', ['--bindir']);
-    const dir = stdout.trim();
-    if (existsSync(path.join(dir, 'initdb'))) return dir;
-  } catch {
-    // no pg_config
-  }
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (dir && existsSync(path.join(dir, 'initdb')) && existsSync(path.join(dir, 'pg_ctl'))) return dir;
-  }
-  return undefined;
-}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -65,7 +44,7 @@ export async function startPostgres(): Promise<TestPostgres> {
   const external = process.env.TEST_DATABASE_URL;
   if (external) return { url: external, source: 'TEST_DATABASE_URL', stop: async () => undefined };
 
-  const binDir = await findBinDir();
+  const binDir = await findPostgresBinDir();
   if (!binDir) throw new Error(POSTGRES_MISSING);
 
   const isRoot = process.getuid?.() === 0;

@@ -110,12 +110,14 @@ describe('win-back journey', () => {
       expect(state).toMatchObject({ currentStep: 'offer', messagesSent: 2 });
       await handle.terminate('test finished');
     });
-    // we-miss-you (run 1), we-miss-you and the offer (run 2): nothing of run 2 was taken for already sent.
-    expect(emailsTo(address)).toHaveLength(3);
-    const ids = emailsTo(address).map((m) => /^Message-ID:\s*(<[^>]+>)/im.exec(m.raw)?.[1]);
+    // we-miss-you (run 1), we-miss-you and the offer (run 2): nothing of run 2 was taken for already sent. Only win-back's
+    // messages count: the nurture it handed the customer to may reach its first touch before it is stopped, as time skips.
+    const winbackEmails = emailsTo(address).filter((m) => /^Message-ID:\s*<winback-/im.test(m.raw));
+    expect(winbackEmails).toHaveLength(3);
+    const ids = winbackEmails.map((m) => /^Message-ID:\s*(<[^>]+>)/im.exec(m.raw)?.[1]);
     expect(new Set(ids).size).toBe(3);
     expect(codes[0]).not.toBe(codes[1]);
-    expect(emailsTo(address)[2]?.raw).toContain(codes[1]);
+    expect(winbackEmails[2]?.raw).toContain(codes[1]);
     const sent = await kit.store.listOutcomes({ workflowId: `winback-${customer.id}`, status: 'sent' });
     expect(sent.map((o) => o.step)).toEqual(['we-miss-you', 'we-miss-you', 'offer']);
   });

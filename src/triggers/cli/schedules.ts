@@ -28,7 +28,7 @@ export function registerSchedulesCommand(program: Command): void {
 
   schedules
     .command('ensure')
-    .description('create the schedules, or update them to the current campaign threshold and task queue (workers do this at start)')
+    .description('create the schedules, or update them to the current campaign threshold and task queue (retention setup does this)')
     .option('--hour <hour>', 'hour of the day the win-back sweep runs (0-23; default WINBACK_SWEEP_HOUR, 6)', hourOfDay)
     .option('--timezone <tz>', 'IANA time zone of --hour (default WINBACK_SWEEP_TIMEZONE, UTC)')
     .action(async (opts: { hour?: number; timezone?: string }) => {
@@ -55,7 +55,7 @@ export function registerSchedulesCommand(program: Command): void {
           console.log(JSON.stringify(listed, null, 2));
           return;
         }
-        if (listed.length === 0) console.log('no schedules (run `retention schedules ensure`)');
+        if (listed.length === 0) console.log('no schedules (run `retention setup`)');
         for (const s of listed) {
           const last = s.recentActions.at(-1);
           console.log(

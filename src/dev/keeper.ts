@@ -1,5 +1,7 @@
-import type { ExitInfo, ManagedProcess } from './processes';
-import { errorText, progress, sleep } from './util';
+import type { ExitInfo, ManagedProcess } from './supervisor';
+import { sleep } from './wait';
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /**
  * What a process manager (systemd, Kubernetes) does for the worker: whenever it is found dead, for whatever reason
@@ -16,7 +18,10 @@ export class Keeper {
   private stopped = false;
   private readonly loop: Promise<void>;
 
-  constructor(private readonly process: ManagedProcess) {
+  constructor(
+    private readonly process: ManagedProcess,
+    private readonly log: (line: string) => void = () => undefined,
+  ) {
     this.loop = this.watch();
   }
 
@@ -33,12 +38,13 @@ export class Keeper {
         await sleep(300);
         if (this.stopped) break;
         try {
+          this.log(`${this.process.name} exited (${describeExit(this.exits.at(-1))}): starting it again`);
           await this.process.start();
           this.restarts++;
         } catch (err) {
           startFailed = true;
           this.failedStarts.push(errorText(err).split('\n')[0] ?? '');
-          progress(`${this.process.name} did not restart: ${errorText(err)}`);
+          this.log(`${this.process.name} did not restart: ${errorText(err)}`);
           await sleep(1000);
         }
       }
@@ -50,7 +56,7 @@ export class Keeper {
   describe(): string {
     const counts = new Map<string, number>();
     for (const e of this.exits) {
-      const what = e.signal ? e.signal : `exit code ${e.code}`;
+      const what = describeExit(e);
       counts.set(what, (counts.get(what) ?? 0) + 1);
     }
     const deaths = [...counts].map(([what, n]) => `${n} x ${what}`).join(', ') || 'none';
@@ -63,4 +69,8 @@ export class Keeper {
     this.stopped = true;
     await this.loop;
   }
+}
+
+function describeExit(e: ExitInfo | undefined): string {
+  return e?.signal ? e.signal : `exit code ${e?.code}`;
 }

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { portOpen, sleep, waitUntil } from './util';
+import { projectRoot } from './paths';
+import { portOpen, sleep, waitUntil } from './wait';
 
 export interface ProcessSpec {
   /** Short name: the log file is `<logDir>/<name>.log`, appended across restarts. */
@@ -187,4 +188,23 @@ export class ManagedProcess {
     this.signalGroup('SIGKILL');
     return exited ?? this.exited();
   }
+}
+
+/** Only what a child needs from this process's environment: nothing else leaks in (no DATABASE_URL, SMTP_URL...). */
+export function baseEnv(): Record<string, string> {
+  const env: Record<string, string> = { LANG: 'C.UTF-8', NO_COLOR: '1' };
+  for (const name of ['PATH', 'HOME', 'TMPDIR', 'TZ']) {
+    const value = process.env[name];
+    if (value) env[name] = value;
+  }
+  return env;
+}
+
+/**
+ * A TypeScript entry point run as ONE node process (`node --import tsx file.ts`), not through the `tsx` CLI: the CLI
+ * is a parent that relays signals, and a SIGKILL to it would leave the real program running.
+ */
+export function nodeTsProcess(spec: Omit<ProcessSpec, 'command' | 'args' | 'cwd'> & { entry: string }): ManagedProcess {
+  const { entry, ...rest } = spec;
+  return new ManagedProcess({ ...rest, command: process.execPath, args: ['--import', 'tsx', entry], cwd: projectRoot });
 }
