@@ -19,7 +19,8 @@ const optionalText = z.string().min(1).optional();
 
 /** Worker sizing defaults (WORKER_*), measured on a 2-core machine with one worker (README, issue 11). */
 export const WORKER_DEFAULTS = {
-  maxCachedWorkflows: 250,
+  maxCachedWorkflows: 200,
+  workflowHeapMb: 512,
   maxConcurrentWorkflowTasks: 40,
   maxConcurrentActivities: 100,
   maxConcurrentLocalActivities: 100,
@@ -84,12 +85,17 @@ const EnvSchema = z.object({
   WINBACK_SWEEP_HOUR: z.coerce.number().int().min(0, 'expected an hour from 0 to 23').max(23, 'expected an hour from 0 to 23').default(6),
   WINBACK_SWEEP_TIMEZONE: z.string().refine(isTimeZone, 'expected an IANA time zone such as Europe/Paris').default('UTC'),
   /**
-   * Worker sizing (issue 11). Each cached workflow keeps its sandbox state in the worker's memory (about 1.5 MB per
-   * journey measured on this project's bundle), so the cache bounds the worker's RSS: a journey evicted from it costs
-   * nothing until its next task, which replays its history. The SDK's default is sized from the heap limit (about
-   * 2,300 on a 4 GB heap), which lets RSS grow past 3 GB under a launch.
+   * Worker sizing (issue 11). Each cached workflow keeps its sandbox state in the worker's workflow thread (about
+   * 1.2 MB of heap per journey, measured after GC; mostly the zod schemas its modules build), so the cache bounds the
+   * worker's memory: a journey evicted from it costs nothing until its next task, which replays its history. The SDK's
+   * default is sized from the heap limit (about 2,300 on a 4 GB heap), which let RSS pass 2.4 GB after 1,000 journeys.
    */
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(2, 'expected at least 2 workflows').default(WORKER_DEFAULTS.maxCachedWorkflows),
+  /**
+   * The V8 heap limit of the worker's workflow thread, where cached workflows live. Without it the thread gets the
+   * default limit (about 4 GB here) and V8 collects so lazily that RSS passes 2 GB with only 250 workflows cached.
+   */
+  WORKER_WORKFLOW_HEAP_MB: z.coerce.number().int().min(128, 'expected at least 128 MB').default(WORKER_DEFAULTS.workflowHeapMb),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2, 'expected at least 2 workflow tasks').default(WORKER_DEFAULTS.maxConcurrentWorkflowTasks),
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1, 'expected at least 1 activity').default(WORKER_DEFAULTS.maxConcurrentActivities),
   WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: z.coerce.number().int().min(1, 'expected at least 1 local activity').default(WORKER_DEFAULTS.maxConcurrentLocalActivities),
@@ -171,6 +177,7 @@ export function loadConfig(env: Env = process.env) {
     /** Worker.create sizing: workflow cache and task slots (WORKER_*). */
     worker: {
       maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
+      workflowHeapMb: e.WORKER_WORKFLOW_HEAP_MB,
       maxConcurrentWorkflowTaskExecutions: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
       maxConcurrentActivityTaskExecutions: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
       maxConcurrentLocalActivityExecutions: e.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,

@@ -49,6 +49,7 @@ describe('loadConfig', () => {
   it('sizes the worker: a bounded workflow cache by default, each setting from its variable', () => {
     expect(loadConfig({}).worker).toEqual({
       maxCachedWorkflows: WORKER_DEFAULTS.maxCachedWorkflows,
+      workflowHeapMb: WORKER_DEFAULTS.workflowHeapMb,
       maxConcurrentWorkflowTaskExecutions: WORKER_DEFAULTS.maxConcurrentWorkflowTasks,
       maxConcurrentActivityTaskExecutions: WORKER_DEFAULTS.maxConcurrentActivities,
       maxConcurrentLocalActivityExecutions: WORKER_DEFAULTS.maxConcurrentLocalActivities,
@@ -57,12 +58,14 @@ describe('loadConfig', () => {
     expect(WORKER_DEFAULTS.maxCachedWorkflows).toBeLessThanOrEqual(500);
     const config = loadConfig({
       WORKER_MAX_CACHED_WORKFLOWS: '100',
+      WORKER_WORKFLOW_HEAP_MB: '300',
       WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '10',
       WORKER_MAX_CONCURRENT_ACTIVITIES: '20',
       WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: '30',
     });
     expect(config.worker).toEqual({
       maxCachedWorkflows: 100,
+      workflowHeapMb: 300,
       maxConcurrentWorkflowTaskExecutions: 10,
       maxConcurrentActivityTaskExecutions: 20,
       maxConcurrentLocalActivityExecutions: 30,
@@ -73,6 +76,7 @@ describe('loadConfig', () => {
     ['WORKER_MAX_CACHED_WORKFLOWS', '1', 'expected at least 2 workflows'],
     ['WORKER_MAX_CACHED_WORKFLOWS', 'many', 'expected number'],
     ['WORKER_MAX_CONCURRENT_ACTIVITIES', '0', 'expected at least 1 activity'],
+    ['WORKER_WORKFLOW_HEAP_MB', '64', 'expected at least 128 MB'],
   ])('refuses %s=%p', (variable, value, expected) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`${variable}: .*${expected}`, 'i'));
   });

@@ -16,6 +16,7 @@ runMain(async () => {
   const { deps, close } = await openActivityDeps(config, client);
   try {
     const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, deps, sizing: config.worker });
+    console.log(`worker settings: ${JSON.stringify(config.worker)}`);
     console.log(`worker polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address} (Ctrl-C to stop)`);
     await worker.run();
   } finally {

@@ -1,3 +1,4 @@
+import v8 from 'node:v8';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type JourneyDeps } from '../activities';
 
@@ -15,18 +16,27 @@ export interface WorkerSetup {
 export type WorkerSizing = Pick<
   WorkerOptions,
   'maxCachedWorkflows' | 'maxConcurrentWorkflowTaskExecutions' | 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentLocalActivityExecutions'
->;
+> & {
+  /**
+   * Heap limit (MB) of the workflow thread the SDK starts in Worker.create, where the cached workflows live. The SDK
+   * gives no option for it: a V8 flag set before the thread starts applies to threads started afterwards (this
+   * process's main thread keeps its own limit).
+   */
+  workflowHeapMb?: number;
+};
 
 export const workflowsPath = require.resolve('../workflows');
 
 /** One worker that registers every workflow and activity of the product on the task queue. */
 export async function createWorker(setup: WorkerSetup): Promise<Worker> {
+  const { workflowHeapMb, ...sizing } = setup.sizing ?? {};
+  if (workflowHeapMb !== undefined) v8.setFlagsFromString(`--max-old-space-size=${workflowHeapMb}`);
   return Worker.create({
     connection: setup.connection,
     namespace: setup.namespace,
     taskQueue: setup.taskQueue,
     ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath }),
     activities: createActivities(setup.deps),
-    ...setup.sizing,
+    ...sizing,
   });
 }

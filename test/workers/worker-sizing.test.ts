@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import v8 from 'node:v8';
+import { Worker as Thread } from 'node:worker_threads';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { JourneyDeps } from '../../src/activities';
 import { loadConfig } from '../../src/config';
@@ -52,5 +55,25 @@ describe('createWorker sizing (issue 11)', () => {
     });
     expect(worker.options.maxCachedWorkflows).toBe(loadConfig({}).worker.maxCachedWorkflows);
     await worker.runUntil(Promise.resolve());
+  });
+
+  it('limits the heap of the workflow thread it starts, not the heap of its own thread', async () => {
+    const mainLimit = v8.getHeapStatistics().heap_size_limit;
+    const worker = await createWorker({
+      connection: env.nativeConnection,
+      namespace: 'default',
+      taskQueue: uniqueTaskQueue('sizing'),
+      deps,
+      workflowBundle: workflowBundle(),
+      sizing: { ...loadConfig({ WORKER_WORKFLOW_HEAP_MB: '300' }).worker },
+    });
+    await worker.runUntil(Promise.resolve());
+    // A thread started after createWorker gets the limit the SDK's workflow thread got: 300 MB old space plus young space.
+    const thread = new Thread("require('node:worker_threads').parentPort.postMessage(require('node:v8').getHeapStatistics().heap_size_limit)", { eval: true });
+    const [limit] = (await once(thread, 'message')) as [number];
+    await thread.terminate();
+    expect(limit / 2 ** 20).toBeGreaterThanOrEqual(300);
+    expect(limit / 2 ** 20).toBeLessThan(400);
+    expect(v8.getHeapStatistics().heap_size_limit).toBe(mainLimit);
   });
 });

@@ -35,7 +35,7 @@ async function run(ctx: RunContext): Promise<ScenarioResult> {
   const dir = path.join(ctx.runDir, NAME);
   const logDir = path.join(dir, 'logs');
   await mkdir(logDir, { recursive: true });
-  const deadlineMs = ctx.deadlineMs ?? 150_000;
+  const deadlineMs = ctx.deadlineMs ?? 240_000;
   const temporal = await startTemporal(dir, logDir);
   let stack: Stack | undefined;
   let keeper: Keeper | undefined;

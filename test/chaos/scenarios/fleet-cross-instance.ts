@@ -94,7 +94,7 @@ function compareReport(report: Report, received: Map<string, number>, expect: { 
 async function run(ctx: RunContext): Promise<ScenarioResult> {
   const startedAt = Date.now();
   await mkdir(path.join(ctx.runDir, NAME), { recursive: true });
-  const deadlineMs = ctx.deadlineMs ?? 150_000;
+  const deadlineMs = ctx.deadlineMs ?? 240_000;
   let stack: Stack | undefined;
   try {
     stack = await startFleetStack({ name: NAME, runDir: ctx.runDir, templatesDir: ctx.templatesDir });

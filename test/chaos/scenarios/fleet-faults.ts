@@ -11,7 +11,7 @@ export const fleetWorkerKill: Scenario = {
     runBurst(ctx, {
       name: 'fleet-worker-kill',
       fleet: true,
-      deadlineMs: 180_000,
+      deadlineMs: 300_000,
       async fault(f) {
         await f.whenReceived(0.3, 90_000);
         const at = f.received();
@@ -31,7 +31,7 @@ export const fleetTemporalRestart: Scenario = {
     runBurst(ctx, {
       name: 'fleet-temporal-restart',
       fleet: true,
-      deadlineMs: 180_000,
+      deadlineMs: 300_000,
       fault: killTemporalMidBurst('fleet-temporal-restart', 'Temporal server', 'same PostgreSQL'),
     }),
 };

@@ -29,7 +29,7 @@ function policyRun(ctx: RunContext, policy: InDoubtPolicy, temporal: Awaited<Ret
   return runBurst(ctx, {
     name,
     journeys: Math.max(10, Math.round(ctx.journeys / 6)),
-    deadlineMs: 180_000,
+    deadlineMs: 300_000,
     emailInDoubt: policy,
     temporal,
     async fault(f) {

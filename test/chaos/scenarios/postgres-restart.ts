@@ -15,7 +15,7 @@ export const postgresRestart: Scenario = {
       const databaseUrl = await pg.createDatabase('chaos_store');
       return await runBurst(ctx, {
         name: 'postgres-restart',
-        deadlineMs: 180_000,
+        deadlineMs: 300_000,
         databaseUrl,
         async fault(f) {
           for (const fraction of [0.3, 0.6]) {

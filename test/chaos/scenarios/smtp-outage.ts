@@ -13,7 +13,7 @@ export const smtpOutage: Scenario = {
   run: (ctx) =>
     runBurst(ctx, {
       name: 'smtp-outage',
-      deadlineMs: 180_000,
+      deadlineMs: 300_000,
       async fault(f) {
         const smtp = f.stack.world.smtp;
         const replyBurst = Math.max(3, Math.ceil(SHARE * f.expected.filter((m) => m.channel === 'email').length));

@@ -24,7 +24,7 @@ export const temporalKill: Scenario = {
   run: (ctx) =>
     runBurst(ctx, {
       name: 'temporal-kill',
-      deadlineMs: 180_000,
+      deadlineMs: 300_000,
       fault: killTemporalMidBurst('temporal-kill', 'dev server', 'same SQLite file'),
     }),
 };

@@ -12,7 +12,7 @@ export const twilioErrors: Scenario = {
   run: (ctx) =>
     runBurst(ctx, {
       name: 'twilio-errors',
-      deadlineMs: 180_000,
+      deadlineMs: 300_000,
       async fault(f) {
         const twilio = f.stack.world.twilio;
         const burst = Math.max(3, Math.ceil(SHARE * f.expected.filter((m) => m.channel === 'sms').length));

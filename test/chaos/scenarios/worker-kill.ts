@@ -9,7 +9,7 @@ export const workerKill: Scenario = {
   run: (ctx) =>
     runBurst(ctx, {
       name: 'worker-kill',
-      deadlineMs: 180_000,
+      deadlineMs: 300_000,
       async fault(f) {
         for (const fraction of [0.2, 0.5]) {
           await f.whenReceived(fraction, 60_000);
