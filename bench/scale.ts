@@ -714,6 +714,9 @@ async function main(): Promise<void> {
   }
 }
 
+// Ctrl-C: exit, so that the supervisor's exit hook kills every process the bench started (PostgreSQL included).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
 main().then(
   () => process.exit(0),
   (err: unknown) => {

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { SearchAttributeType } from '@temporalio/common';
 import { projectRoot } from '../../src/dev/paths';
-import { baseEnv, ManagedProcess } from '../../src/dev/supervisor';
+import { baseEnv, ManagedProcess, onEmergency } from '../../src/dev/supervisor';
 import { resolveTemporalCli } from '../../src/dev/temporal-cli';
 import { freePort, portOpen } from '../../src/dev/wait';
 import { customSearchAttributes } from '../../src/shared/search-attributes';
@@ -176,8 +176,11 @@ export async function startPostgresTemporal(ctx: ServerContext): Promise<BenchSe
   const binaries = await resolveTemporalServer({ serverPath: process.env.TEMPORAL_SERVER_PATH, sqlToolPath: process.env.TEMPORAL_SQL_TOOL_PATH, log: ctx.log });
   const base = path.join(ctx.dir, 'fleet');
   const postgres = await PostgresCluster.open(path.join(base, 'postgres'), await freePort());
+  // A daemon: the supervisor's exit hook stops it too when the bench is interrupted.
+  const forget = onEmergency(() => postgres.stopNowSync());
   let temporal: ManagedProcess | undefined;
   const stop = async () => {
+    forget();
     await temporal?.stop(5000);
     await postgres.stop('fast', 10).catch((err: Error) => ctx.log(`PostgreSQL did not stop cleanly: ${err.message}`));
   };

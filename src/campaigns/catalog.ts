@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserFacingError } from '../cli-errors';
-import { CampaignDefinitionSchema, STAGES, type CampaignDefinition, type CampaignDefinitionInput, type Stage } from '../shared/campaign-definition';
+import { campaignDefinitionSchema, STAGES, type CampaignDefinition, type CampaignDefinitionInput, type Stage } from '../shared/campaign-definition';
 
 export interface CatalogEntry {
   file: string;
@@ -23,7 +23,7 @@ export class CampaignDefinitionError extends UserFacingError {
 
 /** Validates one definition; the error names the file and each bad field by its path. */
 export function parseDefinition(raw: unknown, file: string): CatalogEntry {
-  const parsed = CampaignDefinitionSchema.safeParse(raw);
+  const parsed = campaignDefinitionSchema().safeParse(raw);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${file}: ${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new CampaignDefinitionError(`invalid campaign definition\n${lines.join('\n')}`);

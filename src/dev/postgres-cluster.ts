@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { chown, mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -137,6 +137,17 @@ export class PostgresCluster {
   async stop(mode: 'fast' | 'immediate' = 'fast', timeoutSeconds = 10): Promise<void> {
     if (!(await this.running())) return;
     await this.exec('pg_ctl', ['-D', this.dataDir, '-m', mode, '-w', '-t', String(timeoutSeconds), 'stop']);
+  }
+
+  /** The same as stop('immediate'), synchronously: for a last-resort cleanup when this process exits or is interrupted. */
+  stopNowSync(): void {
+    const pgCtl = path.join(this.binDir, 'pg_ctl');
+    const args = ['-D', this.dataDir, '-m', 'immediate', '-w', '-t', '10', 'stop'];
+    try {
+      execFileSync(this.owner ? 'runuser' : pgCtl, this.owner ? ['-u', 'postgres', '--', pgCtl, ...args] : args, { stdio: 'ignore', timeout: 15_000 });
+    } catch {
+      // not running
+    }
   }
 
   /** Creates `database` unless it exists; true when it was created. */

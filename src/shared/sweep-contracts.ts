@@ -35,18 +35,31 @@ export interface SweepActivities {
   startWinbacks(input: { customers: LapsedCustomer[]; concurrency?: number }): Promise<WinbackStartCounts>;
 }
 
-/** What a sweep may be started with (schedule action args, CLI, tests); validated by the workflow. */
-export const WinbackSweepOptionsSchema = z.object({
-  /** Customers inactive for longer than this are lapsed; default: the win-back campaign's `inactiveDays`. */
-  inactiveDays: z.number().int().min(1).optional(),
-  /** Customers per page (one listLapsedCustomers + one startWinbacks activity each). */
-  pageSize: z.number().int().min(1).max(1000).default(200),
-  /** Pages per workflow run before continuing as new (keeps history bounded). */
-  pagesPerRun: z.number().int().min(1).max(500).default(50),
-  /** Win-back starts in flight at once within a page. */
-  concurrency: z.number().int().min(1).max(100).default(8),
-});
-export type WinbackSweepOptions = z.input<typeof WinbackSweepOptionsSchema>;
+/**
+ * What a sweep may be started with (schedule action args, CLI, tests); validated by the workflow. Built on first use:
+ * workflow modules are evaluated once per cached workflow (see campaignSchemas).
+ */
+function buildSweepOptionsSchema() {
+  return z.object({
+    /** Customers inactive for longer than this are lapsed; default: the win-back campaign's `inactiveDays`. */
+    inactiveDays: z.number().int().min(1).optional(),
+    /** Customers per page (one listLapsedCustomers + one startWinbacks activity each). */
+    pageSize: z.number().int().min(1).max(1000).default(200),
+    /** Pages per workflow run before continuing as new (keeps history bounded). */
+    pagesPerRun: z.number().int().min(1).max(500).default(50),
+    /** Win-back starts in flight at once within a page. */
+    concurrency: z.number().int().min(1).max(100).default(8),
+  });
+}
+
+let sweepOptionsSchema: ReturnType<typeof buildSweepOptionsSchema> | undefined;
+
+export function winbackSweepOptionsSchema(): ReturnType<typeof buildSweepOptionsSchema> {
+  sweepOptionsSchema ??= buildSweepOptionsSchema();
+  return sweepOptionsSchema;
+}
+
+export type WinbackSweepOptions = z.input<ReturnType<typeof buildSweepOptionsSchema>>;
 
 export interface WinbackSweepInput extends WinbackSweepOptions {
   /** Set by the sweep itself when it continues as new. */

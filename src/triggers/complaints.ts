@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
-import { supportUpdateSignal, SupportUpdateSchema, type SupportUpdate } from '../shared/messages';
+import { messageSchemas, supportUpdateSignal, type SupportUpdate } from '../shared/messages';
 import type { TriggerContext } from './context';
 import { NotFoundError, parseInput } from './errors';
 import { supportUpdateId, type EventIdSources } from './event-ids';
@@ -44,7 +44,7 @@ export async function reportComplaintProgress(
   raw: unknown,
   sources: EventIdSources = {},
 ): Promise<{ workflowId: string; update: SupportUpdate & { eventId: string } }> {
-  const parsed = parseInput(SupportUpdateSchema, raw, 'complaint event');
+  const parsed = parseInput(messageSchemas().supportUpdate, raw, 'complaint event');
   const update = { ...parsed, eventId: supportUpdateId(parsed, sources) };
   const workflowId = complaintWorkflowId(ticketId);
   try {

@@ -1,4 +1,4 @@
-import { CustomerEventSchema, type CustomerEvent } from '../shared/messages';
+import { messageSchemas, type CustomerEvent } from '../shared/messages';
 import type { TriggerContext } from './context';
 import { NotFoundError, parseInput } from './errors';
 import { customerEventId, type EventIdSources } from './event-ids';
@@ -19,7 +19,7 @@ export async function recordCustomerEvent(
   at: Date = new Date(),
   sources: EventIdSources = {},
 ): Promise<{ event: CustomerEvent; deliveredTo: string[] }> {
-  const parsed = parseInput(CustomerEventSchema, raw, 'customer event');
+  const parsed = parseInput(messageSchemas().customerEvent, raw, 'customer event');
   const event = { ...parsed, eventId: customerEventId(parsed, sources) };
   if (!(await ctx.store.getCustomer(customerId))) throw new NotFoundError(`unknown customer ${customerId}`);
   if (event.type === 'unsubscribe' || event.type === 'resubscribe') {

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { EventIdSchema, type CustomerEvent, type SupportUpdate } from '../shared/messages';
+import { messageSchemas, type CustomerEvent, type SupportUpdate } from '../shared/messages';
 
 /** What identifies a request when its body names no event id: a retry of the request carries the same. */
 export interface EventIdSources {
@@ -9,7 +9,7 @@ export interface EventIdSources {
   signature?: string;
 }
 
-const MAX_LENGTH = EventIdSchema.maxLength ?? 200;
+const MAX_LENGTH = messageSchemas().eventId.maxLength ?? 200;
 
 /** `<prefix><value>`, or the value's hash when that would be longer than an event id may be. */
 function derived(prefix: string, value: string): string {

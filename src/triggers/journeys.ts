@@ -2,7 +2,7 @@ import { QueryNotRegisteredError, WorkflowExecutionAlreadyStartedError, Workflow
 import { campaignFor, type CampaignCatalog } from '../campaigns/catalog';
 import type { Stage } from '../shared/campaign-definition';
 import type { JourneyInput, JourneyState } from '../shared/journey-types';
-import { customerEventSignal, CustomerEventSchema, journeyStateQuery, type CustomerEvent } from '../shared/messages';
+import { customerEventSignal, journeyStateQuery, messageSchemas, type CustomerEvent } from '../shared/messages';
 import { CampaignIdKey, CustomerIdKey, LifecycleStageKey } from '../shared/search-attributes';
 import { UserFacingError } from '../cli-errors';
 import type { TriggerContext } from './context';
@@ -129,7 +129,7 @@ export async function deliverCustomerEvent(
   customerId: string,
   rawEvent: unknown,
 ): Promise<{ deliveredTo: string[] }> {
-  const event = parseInput(CustomerEventSchema, rawEvent, 'customer event');
+  const event = parseInput(messageSchemas().customerEvent, rawEvent, 'customer event');
   const deliveredTo: string[] = [];
   for (const stage of EVENT_STAGES) {
     const workflowId = journeyWorkflowId(stage, customerId);

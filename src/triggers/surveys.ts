@@ -3,7 +3,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTime
 import { z } from 'zod';
 import { surveyMac, type SurveyTarget } from '../activities/links';
 import type { JourneyState } from '../shared/journey-types';
-import { journeyStateQuery, submitSurveyUpdate, SurveyAnswerSchema, type SurveyAnswer } from '../shared/messages';
+import { journeyStateQuery, messageSchemas, submitSurveyUpdate, type SurveyAnswer } from '../shared/messages';
 import { InvalidLinkError } from './consent';
 import type { TriggerContext } from './context';
 import { ConflictError, NotFoundError, parseInput } from './errors';
@@ -72,7 +72,7 @@ export function surveyAnswerFrom(survey: SurveyKind, fields: unknown): SurveyAns
     survey === 'csat'
       ? { survey, ...parseInput(CsatFields, input, 'survey answer') }
       : { survey, reason: parseInput(ChurnFields, input, 'survey answer') };
-  return parseInput(SurveyAnswerSchema, answer, 'survey answer');
+  return parseInput(messageSchemas().surveyAnswer, answer, 'survey answer');
 }
 
 export type SurveyAvailability = 'open' | 'answered' | 'closed';

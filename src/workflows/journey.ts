@@ -13,13 +13,13 @@ import {
 } from '@temporalio/workflow';
 import type { JourneyActivities, MessageExtras, SendMessageResult, CustomerSnapshot, OutcomeInput } from '../shared/activity-contracts';
 import { assign, fnv1a } from '../shared/assignment';
-import { CampaignDefinitionSchema, type CampaignStep, type DefinitionOf, type Stage } from '../shared/campaign-definition';
+import { definitionSchemaFor, type CampaignStep, type DefinitionOf, type Stage } from '../shared/campaign-definition';
 import type { Channel, JourneyInput, JourneyOutcome, JourneyResult, JourneyState } from '../shared/journey-types';
 import {
   customerEventSignal,
   journeyStateQuery,
   submitSurveyUpdate,
-  SurveyAnswerSchema,
+  messageSchemas,
   surveyAnswerSignal,
   type CustomerEvent,
   type SurveyAnswer,
@@ -98,11 +98,12 @@ export class Journey<S extends Stage> {
 
   /** Validates the definition again (a workflow never runs an invalid campaign), loads the customer, wires handlers. */
   static async begin<S extends Stage>(input: JourneyInput, stage: S): Promise<Journey<S>> {
-    const parsed = CampaignDefinitionSchema.safeParse(input.definition);
-    if (!parsed.success || parsed.data.stage !== stage) {
-      const problems = parsed.success
-        ? [`stage: expected "${stage}", got "${parsed.data.stage}"`]
-        : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    const given = (input.definition as { stage?: unknown } | undefined)?.stage;
+    const parsed = given === stage ? definitionSchemaFor(stage).safeParse(input.definition) : undefined;
+    if (!parsed?.success) {
+      const problems = parsed
+        ? parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)
+        : [`stage: expected "${stage}", got ${JSON.stringify(given)}`];
       throw ApplicationFailure.nonRetryable(`invalid campaign definition: ${problems.join('; ')}`, 'InvalidCampaignDefinition');
     }
     const customer = await activities.loadCustomer(input.customerId);
@@ -134,7 +135,7 @@ export class Journey<S extends Stage> {
       },
       {
         validator: (answer, target) => {
-          SurveyAnswerSchema.parse(answer);
+          messageSchemas().surveyAnswer.parse(answer);
           if (target?.runId !== undefined && target.runId !== this.runId) {
             throw new Error('this survey link belongs to an earlier run of the journey');
           }

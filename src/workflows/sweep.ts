@@ -2,7 +2,7 @@ import { ApplicationFailure, continueAsNew, log, proxyActivities, setHandler, up
 import {
   MAX_REPORTED_FAILURES,
   sweepProgressQuery,
-  WinbackSweepOptionsSchema,
+  winbackSweepOptionsSchema,
   type SweepActivities,
   type SweepProgress,
   type WinbackSweepInput,
@@ -22,7 +22,7 @@ const DAY_MS = 86_400_000;
  * totals, when the sweep continues as new every `pagesPerRun` pages. Query `sweepProgress` for the running totals.
  */
 export async function winbackSweepWorkflow(input: WinbackSweepInput = {}): Promise<SweepProgress> {
-  const parsed = WinbackSweepOptionsSchema.safeParse(input);
+  const parsed = winbackSweepOptionsSchema().safeParse(input);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`);
     throw ApplicationFailure.nonRetryable(`invalid sweep input: ${problems.join('; ')}`, 'InvalidSweepInput');

@@ -1,5 +1,5 @@
 import { nextAnniversary } from '../../src/shared/anniversary';
-import { NurtureDefinitionSchema } from '../../src/shared/campaign-definition';
+import { definitionSchemaFor } from '../../src/shared/campaign-definition';
 
 const at = (iso: string) => Date.parse(iso);
 const yearly = { hour: 10 };
@@ -74,7 +74,7 @@ describe('nextAnniversary (fixed interval)', () => {
 });
 
 describe('anniversary in the nurture definition', () => {
-  const parse = (input: object) => NurtureDefinitionSchema.shape.anniversary.parse({ template: 'nurture/anniversary', ...input });
+  const parse = (input: object) => definitionSchemaFor('nurture').shape.anniversary.parse({ template: 'nurture/anniversary', ...input });
 
   it('is yearly at 10:00 local by default, and "365 days" (the former default) reads as yearly', () => {
     expect(parse({})).toEqual({ every: undefined, hour: 10, template: 'nurture/anniversary' });

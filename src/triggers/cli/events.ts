@@ -1,12 +1,12 @@
 import { Argument, type Command } from 'commander';
-import { CustomerEventSchema, SupportUpdateSchema } from '../../shared/messages';
+import { messageSchemas } from '../../shared/messages';
 import { openComplaint, reportComplaintProgress } from '../complaints';
 import { recordCustomerEvent } from '../customer-events';
 import { printLine, withClient, withTriggerContext, type CliRun } from './io';
 import { positiveNumber } from './options';
 
-const EVENT_TYPES = CustomerEventSchema.options.map((o) => o.shape.type.value);
-const SUPPORT_UPDATE_TYPES = SupportUpdateSchema.options.map((o) => o.shape.type.value);
+const EVENT_TYPES = messageSchemas().customerEvent.options.map((o) => o.shape.type.value);
+const SUPPORT_UPDATE_TYPES = messageSchemas().supportUpdate.options.map((o) => o.shape.type.value);
 
 export function registerEventCommands(program: Command, run: CliRun): void {
   program

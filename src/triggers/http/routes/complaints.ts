@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { SupportUpdateSchema } from '../../../shared/messages';
+import { messageSchemas } from '../../../shared/messages';
 import { openComplaint, OpenComplaintSchema, reportComplaintProgress } from '../../complaints';
 import type { ApiDeps } from '../deps';
 import type { ErrorBody } from '../errors';
@@ -106,7 +106,7 @@ export const complaintRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps)
         security: [{ supportSignature: [] }],
         headers: SignedHeaders,
         params: z.object({ ticketId: OpenComplaintSchema.shape.ticketId }),
-        body: SupportUpdateSchema,
+        body: messageSchemas().supportUpdate,
         response: {
           202: z.object({
             workflowId: z.string(),

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { CustomerEventSchema } from '../../../shared/messages';
+import { messageSchemas } from '../../../shared/messages';
 import { recordCustomerEvent } from '../../customer-events';
 import { InvalidInputError } from '../../errors';
 import { NpsAnswerSchema, recordNpsAnswer } from '../../nps';
@@ -16,7 +16,7 @@ const MAX_FUTURE_SKEW_MS = 5 * 60_000;
 
 const EventBodySchema = z
   .intersection(
-    CustomerEventSchema,
+    messageSchemas().customerEvent,
     z.object({ occurredAt: z.iso.datetime({ offset: true, message: 'expected an ISO 8601 time such as 2026-01-31T09:00:00Z' }).optional() }),
   )
   .describe('a customer event (purchase, activation, login, unsubscribe, resubscribe, channel-preference), optionally with when it happened');
