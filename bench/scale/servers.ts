@@ -11,13 +11,11 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
-import { SearchAttributeType } from '@temporalio/common';
 import { projectRoot } from '../../src/dev/paths';
 import { baseEnv, ManagedProcess, onEmergency } from '../../src/dev/supervisor';
-import { resolveTemporalCli } from '../../src/dev/temporal-cli';
+import { resolveTemporalCli, searchAttributeArgs } from '../../src/dev/temporal-cli';
+import { answersGrpc } from '../../test/chaos/temporal';
 import { freePort, portOpen } from '../../src/dev/wait';
-import { customSearchAttributes } from '../../src/shared/search-attributes';
 import { setupOptionsFor, setupTemporal } from '../../src/triggers/setup';
 import { loadCatalog } from '../../src/campaigns/catalog';
 import { loadConfig } from '../../src/config';
@@ -41,25 +39,6 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-const CLI_TYPE: Record<string, string> = {
-  [SearchAttributeType.TEXT]: 'Text',
-  [SearchAttributeType.KEYWORD]: 'Keyword',
-  [SearchAttributeType.INT]: 'Int',
-  [SearchAttributeType.DOUBLE]: 'Double',
-  [SearchAttributeType.BOOL]: 'Bool',
-  [SearchAttributeType.DATETIME]: 'Datetime',
-  [SearchAttributeType.KEYWORD_LIST]: 'KeywordList',
-};
-
-async function answersGrpc(address: string): Promise<boolean> {
-  const connection = await Connection.connect({ address, connectTimeout: '2s' });
-  try {
-    await connection.workflowService.describeNamespace({ namespace: 'default' });
-    return true;
-  } finally {
-    await connection.close();
-  }
-}
 
 /** The dev server on a SQLite file in `dir`, with `/metrics` on a port of its own. */
 export async function startDevTemporal(dir: string, logDir: string): Promise<BenchServer> {
@@ -78,7 +57,7 @@ export async function startDevTemporal(dir: string, logDir: string): Promise<Ben
       '--metrics-port', String(metricsPort),
       '--headless',
       '--log-level', 'error',
-      ...customSearchAttributes.flatMap((key) => ['--search-attribute', `${key.name}=${CLI_TYPE[key.type] ?? 'Keyword'}`]),
+      ...searchAttributeArgs(),
     ],
     env: baseEnv(),
     cwd: projectRoot,

@@ -2,6 +2,8 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { UserFacingError } from '../cli-errors';
+import { customSearchAttributes } from '../shared/search-attributes';
+import { typeName } from '../triggers/setup/search-attributes';
 import { findOnPath, isExecutable } from './executables';
 import { toolsDir } from './paths';
 
@@ -63,4 +65,9 @@ export function describeCli(cli: ResolvedCli): string {
   return cli.source === 'sdk download'
     ? 'Temporal CLI: SDK cached download (no local binary found; needs internet access)'
     : `Temporal CLI: ${cli.path} (from ${cli.source})`;
+}
+
+/** `--search-attribute Name=Type` for each attribute the product needs, for `temporal server start-dev`. */
+export function searchAttributeArgs(): string[] {
+  return customSearchAttributes.flatMap((key) => ['--search-attribute', `${key.name}=${typeName(key.type)}`]);
 }

@@ -1,26 +1,11 @@
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { SearchAttributeType } from '@temporalio/common';
-import { resolveTemporalCli } from '../../src/dev/temporal-cli';
-import { customSearchAttributes } from '../../src/shared/search-attributes';
+import { resolveTemporalCli, searchAttributeArgs } from '../../src/dev/temporal-cli';
 import { projectRoot } from '../../src/dev/paths';
 import { baseEnv, ManagedProcess } from '../../src/dev/supervisor';
 import { freePort, portOpen } from './util';
 
-const CLI_TYPE: Record<string, string> = {
-  [SearchAttributeType.TEXT]: 'Text',
-  [SearchAttributeType.KEYWORD]: 'Keyword',
-  [SearchAttributeType.INT]: 'Int',
-  [SearchAttributeType.DOUBLE]: 'Double',
-  [SearchAttributeType.BOOL]: 'Bool',
-  [SearchAttributeType.DATETIME]: 'Datetime',
-  [SearchAttributeType.KEYWORD_LIST]: 'KeywordList',
-};
 
-/** `--search-attribute Name=Type` for each attribute the product needs (what src/dev/dev-server.ts registers). */
-function searchAttributeArgs(): string[] {
-  return customSearchAttributes.flatMap((key) => ['--search-attribute', `${key.name}=${CLI_TYPE[key.type] ?? 'Keyword'}`]);
-}
 
 /**
  * `temporal server start-dev` on 127.0.0.1 with a SQLite file, started by this suite itself (not through the SDK's
@@ -62,7 +47,7 @@ export class TemporalServer {
   }
 }
 
-async function answersGrpc(address: string): Promise<boolean> {
+export async function answersGrpc(address: string): Promise<boolean> {
   const connection = await Connection.connect({ address, connectTimeout: '2s' });
   try {
     await connection.workflowService.describeNamespace({ namespace: 'default' });

@@ -18,8 +18,8 @@ type Listed = Record<string, number>;
 
 const indexedType = (type: SearchAttributeType) => encodeSearchAttributeIndexedValueType(type) as number;
 
-/** KEYWORD_LIST -> KeywordList. */
-function typeName(type: SearchAttributeType): string {
+/** KEYWORD_LIST -> KeywordList: how Temporal's CLI and Web UI name the type. */
+export function typeName(type: SearchAttributeType): string {
   return type
     .split('_')
     .map((word) => word.charAt(0) + word.slice(1).toLowerCase())
