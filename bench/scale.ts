@@ -493,7 +493,8 @@ async function main(): Promise<void> {
     for (const id of timedIds) {
       await store.upsertCustomer({ id, name: `Customer ${id}`, email: `${id}@example.com`, timezone: 'Europe/Paris', preferredChannel: 'email', consentEmail: true });
     }
-    const leadMs = o.waveLead !== undefined ? o.waveLead * 1000 : Math.max(15_000, 2 * (backlog + timedIds.length) * msPerJourney + 10_000);
+    // Whole milliseconds: the store keeps times as integers (PostgreSQL bigint refuses a fraction).
+    const leadMs = Math.round(o.waveLead !== undefined ? o.waveLead * 1000 : Math.max(15_000, 2 * (backlog + timedIds.length) * msPerJourney + 10_000));
     const quietAt = Date.now() + leadMs;
     const quietSpreadMs = o.quietSpread * 1000;
     const quietFire = new Map(quietIds.map((id, i) => [id, quietAt + Math.round((i * quietSpreadMs) / quietIds.length)]));
