@@ -22,12 +22,14 @@ function bindable(port: number): Promise<number | undefined> {
 
 /**
  * A port on 127.0.0.1 that was free a moment ago, never the same twice in a run: scenarios running side by side, and
- * a server restarted on its old port, cannot collide. The system picks it unless `below` is given (Temporal keeps
- * membership ports in a smallint column, so they must stay under 32768): then a random one from 20000 up.
+ * a server restarted on its old port, cannot collide. Picked at random from 20000 up to `below`, under Linux's
+ * ephemeral range (32768 and up): a port the system hands out itself may be taken a moment later as the local end of
+ * some outgoing connection, before the server it was meant for binds it. Temporal keeps membership ports in a
+ * smallint column, so they must stay under 32768 anyway.
  */
-export async function freePort(below?: number): Promise<number> {
+export async function freePort(below = 32_768): Promise<number> {
   for (;;) {
-    const candidate = below === undefined ? 0 : 20_000 + Math.floor(Math.random() * (below - 20_000));
+    const candidate = 20_000 + Math.floor(Math.random() * (below - 20_000));
     const port = await bindable(candidate);
     if (port !== undefined && !handedOut.has(port)) {
       handedOut.add(port);

@@ -16,7 +16,7 @@ import { freePort, progress } from './util';
 /** Every port of the fleet's Temporal server free now (a fixed layout could collide with another scenario). */
 async function freeTemporalPorts(): Promise<TemporalServerPorts> {
   const keys = Object.keys(portsAround(0)) as (keyof TemporalServerPorts)[];
-  const free = await Promise.all(keys.map(() => freePort(32_768)));
+  const free = await Promise.all(keys.map(() => freePort()));
   return Object.fromEntries(keys.map((k, i) => [k, free[i]])) as unknown as TemporalServerPorts;
 }
 

@@ -27,12 +27,14 @@ function alive(pid: number): boolean {
   }
 }
 
-/** A frontend port whose whole Temporal layout (membership at -300.., metrics at +767) is free now. */
+/** Every port the fleet's Temporal server takes around its frontend port (membership at -300.., metrics at +767). */
+const temporalLayout = (base: number) => [base, base + 1, base + 2, base + 6, base + 10, base - 300, base - 299, base - 298, base - 294, base + 767];
+
+/** A frontend port whose whole Temporal layout is free now. */
 async function freeTemporalBase(): Promise<number> {
   for (;;) {
     const base = 21_000 + Math.floor(Math.random() * 9_000);
-    const around = [base, base + 1, base + 2, base + 6, base + 10, base - 300, base - 299, base - 298, base - 294, base + 767];
-    const taken = await Promise.all(around.map(portOpen));
+    const taken = await Promise.all(temporalLayout(base).map(portOpen));
     if (!taken.some(Boolean)) return base;
   }
 }
@@ -47,12 +49,19 @@ describe('npm run fleet (src/dev/fleet-cli.ts)', () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'fleet-cli-'));
     // As root PostgreSQL runs as the `postgres` user, who must reach its folder.
     await chmod(dataDir, 0o755);
-    httpPort = await freePort(32_000);
-    while (await portOpen(httpPort + 1)) httpPort = await freePort(32_000);
+    const base = await freeTemporalBase();
+    const layout = new Set(temporalLayout(base));
+    const outside = async (): Promise<number> => {
+      for (;;) {
+        const port = await freePort(32_000);
+        if (!layout.has(port) && !layout.has(port + 1) && !(await portOpen(port + 1))) return port;
+      }
+    };
+    httpPort = await outside();
     env = {
       DATA_DIR: dataDir,
-      TEMPORAL_PORT: String(await freeTemporalBase()),
-      FLEET_POSTGRES_PORT: String(await freePort()),
+      TEMPORAL_PORT: String(base),
+      FLEET_POSTGRES_PORT: String(await outside()),
       HTTP_PORT: String(httpPort),
       NO_COLOR: '1',
     };
