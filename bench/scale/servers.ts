@@ -11,10 +11,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { projectRoot } from '../../src/dev/paths';
-import { baseEnv, ManagedProcess, onEmergency } from '../../src/dev/supervisor';
-import { resolveTemporalCli, searchAttributeArgs } from '../../src/dev/temporal-cli';
-import { answersGrpc } from '../../test/chaos/temporal';
+import { ManagedProcess, onEmergency } from '../../src/dev/supervisor';
+import { answersGrpc, startTemporal } from '../../test/chaos/temporal';
 import { freePort, portOpen } from '../../src/dev/wait';
 import { setupOptionsFor, setupTemporal } from '../../src/triggers/setup';
 import { loadCatalog } from '../../src/campaigns/catalog';
@@ -40,32 +38,12 @@ export interface BenchServer {
 }
 
 
-/** The dev server on a SQLite file in `dir`, with `/metrics` on a port of its own. */
+/** The dev server on a SQLite file in `dir` (as the chaos suite starts it), with `/metrics` on a port of its own. */
 export async function startDevTemporal(dir: string, logDir: string): Promise<BenchServer> {
-  const cli = await resolveTemporalCli({ cliPath: process.env.TEMPORAL_CLI_PATH, allowBuild: false });
-  if (!cli.path) throw new Error('no Temporal CLI binary found: run `npm run provision` (or set TEMPORAL_CLI_PATH)');
-  const [port, metricsPort] = await Promise.all([freePort(), freePort()]);
-  const address = `127.0.0.1:${port}`;
-  const server = new ManagedProcess({
-    name: 'temporal',
-    command: cli.path,
-    args: [
-      'server', 'start-dev',
-      '--db-filename', path.join(dir, 'temporal.sqlite'),
-      '--ip', '127.0.0.1',
-      '--port', String(port),
-      '--metrics-port', String(metricsPort),
-      '--headless',
-      '--log-level', 'error',
-      ...searchAttributeArgs(),
-    ],
-    env: baseEnv(),
-    cwd: projectRoot,
-    logDir,
-    ready: async () => (await portOpen(port)) && answersGrpc(address),
-    readyTimeoutMs: 60_000,
-  });
-  await server.start();
+  const metricsPort = await freePort();
+  const temporal = await startTemporal(dir, logDir, 'temporal', ['--metrics-port', String(metricsPort)]);
+  const server = temporal.process;
+  const address = temporal.address;
   return {
     name: 'dev',
     address,

@@ -57,7 +57,7 @@ export async function answersGrpc(address: string): Promise<boolean> {
   }
 }
 
-export async function startTemporal(dir: string, logDir: string, name = 'temporal'): Promise<TemporalServer> {
+export async function startTemporal(dir: string, logDir: string, name = 'temporal', extraArgs: string[] = []): Promise<TemporalServer> {
   const cli = await resolveTemporalCli({ cliPath: process.env.TEMPORAL_CLI_PATH, allowBuild: false });
   if (!cli.path) throw new Error('no Temporal CLI binary found: run `npm run provision` (or set TEMPORAL_CLI_PATH)');
   const port = await freePort();
@@ -74,6 +74,7 @@ export async function startTemporal(dir: string, logDir: string, name = 'tempora
       '--headless',
       '--log-level', 'error',
       ...searchAttributeArgs(),
+      ...extraArgs,
     ],
     env: baseEnv(),
     cwd: projectRoot,
