@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { CampaignCatalog } from '../campaigns/catalog';
 import { UserFacingError } from '../cli-errors';
-import type { CustomerSnapshot, EscalationInput, HandOffInput, JourneyActivities, OutcomeInput } from '../shared/activity-contracts';
+import type { CustomerSnapshot, EscalationInput, HandOffInput, JourneyActivities, JourneyEntryInput, OutcomeInput } from '../shared/activity-contracts';
 import { journeyWorkflowId, startJourney } from '../triggers/journeys';
 import type { OutcomeStatus } from '../store';
 import { journeyStateQuery } from '../shared/messages';
@@ -20,42 +20,50 @@ export interface JourneyDeps extends SendDeps {
 
 export function journeyActivities(deps: JourneyDeps): JourneyActivities {
   const { store } = deps;
+  const loadCustomer = async (customerId: string): Promise<CustomerSnapshot | undefined> => {
+    const c = await store.getCustomer(customerId);
+    if (!c) return undefined;
+    return {
+      id: c.id,
+      name: c.name,
+      tier: c.tier,
+      points: c.points,
+      totalSpend: c.totalSpend,
+      timezone: c.timezone,
+      preferredChannel: c.preferredChannel,
+      consent: { email: c.consentEmail, sms: c.consentSms },
+      hasEmail: Boolean(c.email),
+      hasPhone: Boolean(c.phone),
+      createdAt: c.createdAt.getTime(),
+      lastActivityAt: c.lastActivityAt.getTime(),
+    };
+  };
+  const recordOutcome = async (o: OutcomeInput): Promise<boolean> => {
+    const { created } = await store.recordFact({
+      ...o,
+      step: o.step ?? '',
+      status: o.status as OutcomeStatus,
+      channel: o.channel ?? null,
+      reason: o.reason ?? null,
+      value: o.value ?? null,
+      occurredAt: new Date(o.occurredAt),
+      data: o.data ?? null,
+      factKey: o.factKey ?? null,
+    });
+    return created;
+  };
   return {
-    async loadCustomer(customerId: string): Promise<CustomerSnapshot | undefined> {
-      const c = await store.getCustomer(customerId);
-      if (!c) return undefined;
-      return {
-        id: c.id,
-        name: c.name,
-        tier: c.tier,
-        points: c.points,
-        totalSpend: c.totalSpend,
-        timezone: c.timezone,
-        preferredChannel: c.preferredChannel,
-        consent: { email: c.consentEmail, sms: c.consentSms },
-        hasEmail: Boolean(c.email),
-        hasPhone: Boolean(c.phone),
-        createdAt: c.createdAt.getTime(),
-        lastActivityAt: c.lastActivityAt.getTime(),
-      };
+    loadCustomer,
+
+    async enterJourney(input: JourneyEntryInput): Promise<CustomerSnapshot | undefined> {
+      const customer = await loadCustomer(input.customerId);
+      if (customer && input.entered) await recordOutcome(input.entered);
+      return customer;
     },
 
     sendMessage: (input) => sendMessage(deps, input),
 
-    async recordOutcome(o: OutcomeInput): Promise<boolean> {
-      const { created } = await store.recordFact({
-        ...o,
-        step: o.step ?? '',
-        status: o.status as OutcomeStatus,
-        channel: o.channel ?? null,
-        reason: o.reason ?? null,
-        value: o.value ?? null,
-        occurredAt: new Date(o.occurredAt),
-        data: o.data ?? null,
-        factKey: o.factKey ?? null,
-      });
-      return created;
-    },
+    recordOutcome,
 
     async saveLoyalty(input): Promise<void> {
       await store.updateLoyalty(input.customerId, { points: input.points, tier: input.tier, totalSpend: input.totalSpend });

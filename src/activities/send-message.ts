@@ -151,7 +151,8 @@ export async function sendMessage(deps: SendDeps, input: SendMessageInput): Prom
     });
   }
   if (claim.kind === 'final') return alreadyEnded(claim.entry, outcome);
-  heartbeat();
+  // No heartbeat until the transport call: the heartbeat timeout counts from the start anyway, and each heartbeat is
+  // one more write on the Temporal server for every message of a launch.
 
   const customer = await store.getCustomer(input.customerId);
   if (!customer) return finish('skipped', null, 'unknown-customer');

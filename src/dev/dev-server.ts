@@ -4,6 +4,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { UserFacingError } from '../cli-errors';
 import type { AppConfig } from '../config';
 import { customSearchAttributes } from '../shared/search-attributes';
+import { devServerArgs } from './server-settings';
 import { describeCli, resolveTemporalCli, type ResolvedCli } from './temporal-cli';
 
 export interface DevServer {
@@ -21,6 +22,8 @@ export interface DevServerOptions {
   dbFile?: string;
   namespace: string;
   cliPath?: string;
+  /** Serve the server's Prometheus metrics on this port (`/metrics`). */
+  metricsPort?: number;
   log?: (line: string) => void;
 }
 
@@ -46,6 +49,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
         namespace: options.namespace,
         searchAttributes: customSearchAttributes,
         log: { format: 'json', level: 'error' },
+        extraArgs: [
+          ...devServerArgs({ dbFile: options.dbFile }),
+          ...(options.metricsPort === undefined ? [] : ['--metrics-port', String(options.metricsPort)]),
+        ],
       },
     });
   } catch (err) {

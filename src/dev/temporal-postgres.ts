@@ -8,6 +8,7 @@ import type { PostgresCluster } from './postgres-cluster';
 import { baseEnv, ManagedProcess } from './supervisor';
 import type { ServerBinaries } from './temporal-server-binaries';
 import { portOpen } from './wait';
+import { dynamicConfigYaml, serverDynamicConfig } from './server-settings';
 
 const run = promisify(execFile);
 
@@ -135,10 +136,7 @@ dynamicConfigClient:
 }
 
 /** Search attributes added by `retention setup` are seen at once instead of after the cache's refresh (60 s). */
-const DYNAMIC_CONFIG = `system.forceSearchAttributesCacheRefreshOnRead:
-  - value: true
-    constraints: {}
-`;
+const DYNAMIC_CONFIG = dynamicConfigYaml({ ...serverDynamicConfig, 'system.forceSearchAttributesCacheRefreshOnRead': true });
 
 /**
  * Creates the two databases (when missing) and brings their schemas to the newest version embedded in the SQL tool:

@@ -84,6 +84,12 @@ export interface OutcomeInput {
   factKey?: string;
 }
 
+export interface JourneyEntryInput {
+  customerId: string;
+  /** The `entered` fact to record once the customer is found; absent for a run continued as new. */
+  entered?: OutcomeInput;
+}
+
 export interface EscalationInput {
   workflowId: string;
   /** The complaint run; with workflowId and reason the webhook's Idempotency-Key. */
@@ -104,6 +110,11 @@ export interface HandOffInput {
 /** The activities lifecycle workflows call; implemented in src/activities/. */
 export interface JourneyActivities {
   loadCustomer(customerId: string): Promise<CustomerSnapshot | undefined>;
+  /**
+   * A journey's first step, run as a local activity inside its first workflow task: loads the customer and, for a
+   * known customer, records the `entered` fact (keyed, so a retry stores it once). Undefined for an unknown customer.
+   */
+  enterJourney(input: JourneyEntryInput): Promise<CustomerSnapshot | undefined>;
   sendMessage(input: SendMessageInput): Promise<SendMessageResult>;
   /** Stores the fact; true when this call stored it, false when its key was stored before (it counts once). */
   recordOutcome(outcome: OutcomeInput): Promise<boolean>;

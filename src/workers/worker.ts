@@ -27,6 +27,15 @@ export type WorkerSizing = Pick<
 
 export const workflowsPath = require.resolve('../workflows');
 
+/**
+ * How the workflow bundle is built (the worker at start, the test harness, pre-built bundles). zod is loaded once per
+ * workflow thread and shared by every workflow in it, instead of being evaluated again for each new workflow: with
+ * the SDK's reused V8 context each workflow gets fresh copies of the bundle's modules, and zod's module set-up was the
+ * largest part of starting a journey. zod keeps no per-workflow state (schemas are built per call, the SDK freezes what
+ * the module exports).
+ */
+export const workflowBundlerOptions = { preloadModules: [require.resolve('../workflows/preload')] };
+
 /** One worker that registers every workflow and activity of the product on the task queue. */
 export async function createWorker(setup: WorkerSetup): Promise<Worker> {
   const { workflowHeapMb, ...sizing } = setup.sizing ?? {};
@@ -35,7 +44,7 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
     connection: setup.connection,
     namespace: setup.namespace,
     taskQueue: setup.taskQueue,
-    ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath }),
+    ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath, bundlerOptions: workflowBundlerOptions }),
     activities: createActivities(setup.deps),
     ...sizing,
   });

@@ -5,6 +5,7 @@ import {
   isCancellation,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
@@ -30,6 +31,12 @@ import { CampaignStepKey, OutcomeKey } from '../shared/search-attributes';
 const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' } as const;
 
 export const activities = proxyActivities<JourneyActivities>({ startToCloseTimeout: '1 minute', retry });
+
+/**
+ * Short store work a journey cannot go on without, run inside the workflow task that needs it: no activity task to
+ * schedule, dispatch and report, and no second workflow task to pick up its result.
+ */
+const local = proxyLocalActivities<Pick<JourneyActivities, 'enterJourney'>>({ startToCloseTimeout: '30 seconds', retry });
 
 /**
  * The send activity: it heartbeats while its transport call runs (a dead worker is noticed within the heartbeat
@@ -106,21 +113,45 @@ export class Journey<S extends Stage> {
         : [`stage: expected "${stage}", got ${JSON.stringify(given)}`];
       throw ApplicationFailure.nonRetryable(`invalid campaign definition: ${problems.join('; ')}`, 'InvalidCampaignDefinition');
     }
-    const customer = await activities.loadCustomer(input.customerId);
+    const definition = parsed.data as DefinitionOf<S>;
+    // Journeys that began before the entry was one local activity replay the two activities they ran.
+    const enteredAtOnce = patched('journey-entry-local-activity');
+    const customer = enteredAtOnce
+      ? await local.enterJourney({ customerId: input.customerId, entered: input.carried ? undefined : Journey.entryFact(definition, input) })
+      : await activities.loadCustomer(input.customerId);
     if (!customer) {
       throw ApplicationFailure.nonRetryable(`unknown customer ${input.customerId}`, 'UnknownCustomer');
     }
-    const journey = new Journey(parsed.data as DefinitionOf<S>, customer, input);
+    const journey = new Journey(definition, customer, input);
     journey.registerHandlers();
     upsertSearchAttributes([
       { key: OutcomeKey, value: 'in-progress' },
       { key: CampaignStepKey, value: 'start' },
     ]);
     journey.updateMemo();
-    if (!input.carried) {
-      await journey.record('entered', { data: { campaignVersion: parsed.data.version }, factKey: `${journey.runKey}/entered` });
+    if (!input.carried && !enteredAtOnce) {
+      await journey.record('entered', { data: { campaignVersion: definition.version }, factKey: `${journey.runKey}/entered` });
     }
     return journey;
+  }
+
+  /** The `entered` fact of this run, as `record('entered')` on the journey would write it. */
+  private static entryFact<S extends Stage>(definition: DefinitionOf<S>, input: JourneyInput): OutcomeInput {
+    const { workflowId, firstExecutionRunId } = workflowInfo();
+    const { holdout, variant } = assign(input.customerId, definition.id, definition.holdoutPercent, definition.variants);
+    return {
+      customerId: input.customerId,
+      stage: definition.stage,
+      campaignId: definition.id,
+      workflowId,
+      variant,
+      holdout,
+      step: 'start',
+      status: 'entered',
+      occurredAt: Date.now(),
+      data: { campaignVersion: definition.version },
+      factKey: `${workflowId}/${firstExecutionRunId}/entered`,
+    };
   }
 
   private registerHandlers(): void {
@@ -306,7 +337,8 @@ export class Journey<S extends Stage> {
     }
     if (result.status === 'sent') this.state.messagesSent++;
     else this.state.messagesSkipped++;
-    this.updateMemo();
+    // Journeys from before the memo left out the counters rewrote it after every message.
+    if (!patched('memo-without-counters')) this.updateMemo();
     return result;
   }
 
@@ -360,11 +392,15 @@ export class Journey<S extends Stage> {
     return { outcome, messagesSent: this.state.messagesSent, details: this.state.details };
   }
 
+  /**
+   * The one-line summary ops see in the Web UI's list, rewritten when the step or the outcome changes (each rewrite is
+   * a visibility write on the server, so not after every message: the state query has the counters).
+   */
   private updateMemo(): void {
     const s = this.state;
     upsertMemo({
       summary:
-        `${s.stage} for ${this.customer.name} (${s.customerId}): step ${s.currentStep}, ${s.messagesSent} sent, ` +
+        `${s.stage} for ${this.customer.name} (${s.customerId}): step ${s.currentStep}, ` +
         `${s.outcome}${s.holdout ? ', holdout' : ''}${s.muted ? ', muted' : ''}, variant ${s.variant}`,
     });
   }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { devServerArgs } from '../../src/dev/server-settings';
 import { resolveTemporalCli, searchAttributeArgs } from '../../src/dev/temporal-cli';
 import { projectRoot } from '../../src/dev/paths';
 import { baseEnv, ManagedProcess } from '../../src/dev/supervisor';
@@ -74,6 +75,7 @@ export async function startTemporal(dir: string, logDir: string, name = 'tempora
       '--headless',
       '--log-level', 'error',
       ...searchAttributeArgs(),
+      ...devServerArgs({ dbFile }),
       ...extraArgs,
     ],
     env: baseEnv(),

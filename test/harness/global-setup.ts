@@ -4,7 +4,7 @@ import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startDevServer } from '../../src/dev/dev-server';
 import { resolveTestServer } from '../../src/dev/test-server';
-import { workflowsPath } from '../../src/workers/worker';
+import { workflowBundlerOptions, workflowsPath } from '../../src/workers/worker';
 import { HARNESS_ENV } from './env';
 import { startPostgres } from './postgres';
 
@@ -17,7 +17,7 @@ export default async function globalSetup(): Promise<void> {
   const [server, testServer, bundle, postgres] = await Promise.all([
     startDevServer({ namespace: 'default', cliPath: process.env.TEMPORAL_CLI_PATH }),
     resolveTestServer(),
-    bundleWorkflowCode({ workflowsPath, logger: quietLogger }),
+    bundleWorkflowCode({ workflowsPath, ...workflowBundlerOptions, logger: quietLogger }),
     startPostgres().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
   ]);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'retention-tests-'));

@@ -1,5 +1,6 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { Context } from '@temporalio/activity';
+import { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +9,7 @@ import { createActivities, type JourneyDeps } from '../../src/activities';
 import { buildTestJourneyDeps } from '../harness/journey-deps';
 import { loadCatalog, parseDefinition, type CampaignCatalog } from '../../src/campaigns/catalog';
 import type { CampaignDefinitionInput } from '../../src/shared/campaign-definition';
+import type { JourneyResult } from '../../src/shared/journey-types';
 import { createStore, type CustomerInput, type Store } from '../../src/store';
 import { startSmtpServer, type FakeSmtpServer } from '../fakes/smtp-server';
 import { startTwilioServer, type FakeTwilioServer } from '../fakes/twilio-server';
@@ -30,6 +32,12 @@ export interface JourneyTestKit {
    * while later tests skip time on the same server.
    */
   expectRunningAndStop(workflowId: string): Promise<void>;
+  /**
+   * The workflow's result, awaited with the time-skipping clock held. `env.client`'s result() lets the clock run
+   * to the next timer while it waits, so a journey this one hands the customer to could reach and fire its first
+   * timer before the result arrives. For workflows that finish without a timer (after a signal).
+   */
+  resultWithClockHeld<T = JourneyResult>(workflowId: string): Promise<T>;
   /**
    * With RECORD_HISTORIES=1 (`npm run histories:record`), saves the workflow's event history to
    * test/histories/<name>.binpb (protobuf binary) for the replay test; otherwise does nothing.
@@ -66,6 +74,9 @@ export async function startJourneyKit(campaigns: CampaignDefinitionInput[] = [])
     deps,
     catalog,
     taskQueue,
+    resultWithClockHeld<T>(workflowId: string): Promise<T> {
+      return new Client({ connection: env.connection, namespace: env.namespace }).workflow.getHandle(workflowId).result() as Promise<T>;
+    },
     async expectRunningAndStop(workflowId: string) {
       const handle = env.client.workflow.getHandle(workflowId);
       expect((await handle.describe()).status.name).toBe('RUNNING');

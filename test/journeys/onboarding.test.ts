@@ -1,4 +1,5 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { parseDefinition } from '../../src/campaigns/catalog';
 import type { CampaignDefinitionInput } from '../../src/shared/campaign-definition';
 import { customerEventSignal, journeyStateQuery } from '../../src/shared/messages';
@@ -70,7 +71,7 @@ describe('onboarding journey (time skipping, real store, SMTP and Twilio-shaped 
       expect(state).toMatchObject({ stage: 'onboarding', currentStep: 'tip-1', messagesSent: 2, outcome: 'in-progress' });
       expect(state.nextActionAt).toBeGreaterThan(await kit.env.currentTimeMs());
       await handle.signal(customerEventSignal, { type: 'activation' });
-      const result = await handle.result();
+      const result = await kit.resultWithClockHeld(workflowId);
       expect(result).toMatchObject({ outcome: 'converted', messagesSent: 2 });
       await kit.expectRunningAndStop(`nurture-${customer.id}`);
     });
@@ -115,7 +116,7 @@ describe('onboarding journey (time skipping, real store, SMTP and Twilio-shaped 
       await kit.env.sleep('26 hours');
       expect(await handle.query(journeyStateQuery)).toMatchObject({ holdout: true, messagesSent: 0 });
       await handle.signal(customerEventSignal, { type: 'activation' });
-      expect(await handle.result()).toMatchObject({ outcome: 'converted', messagesSent: 0 });
+      expect(await kit.resultWithClockHeld(workflowId)).toMatchObject({ outcome: 'converted', messagesSent: 0 });
       await kit.expectRunningAndStop(`nurture-${customer.id}`);
     });
     expect(kit.smtp.messages.filter((m) => m.envelope.to.includes(customer.email as string))).toHaveLength(0);
@@ -126,6 +127,27 @@ describe('onboarding journey (time skipping, real store, SMTP and Twilio-shaped 
       'skipped:holdout:true',
       'converted::true',
     ]);
+  });
+
+  it('enters the customer inside the first workflow task: the welcome is the first activity, scheduled by that task', async () => {
+    const customer = await seedCustomer(kit.store);
+    await kit.run(async () => {
+      const { workflowId } = await start(customer.id);
+      await kit.env.sleep('1 hour');
+      const events = (await kit.env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+      const type = (e: (typeof events)[number]) => temporal.api.enums.v1.EventType[e.eventType ?? 0];
+      const types = events.map(type);
+      const firstActivity = types.indexOf('EVENT_TYPE_ACTIVITY_TASK_SCHEDULED');
+      const secondTask = types.indexOf('EVENT_TYPE_WORKFLOW_TASK_SCHEDULED', types.indexOf('EVENT_TYPE_WORKFLOW_TASK_SCHEDULED') + 1);
+      // Before: loadCustomer, then recordOutcome(entered), each an activity and a workflow task of its own.
+      expect(events[firstActivity]?.activityTaskScheduledEventAttributes?.activityType?.name).toBe('sendMessage');
+      expect(firstActivity).toBeLessThan(secondTask);
+      const markers = events.filter((e) => type(e) === 'EVENT_TYPE_MARKER_RECORDED').map((e) => e.markerRecordedEventAttributes?.markerName);
+      expect(markers).toContain('core_local_activity');
+      await kit.expectRunningAndStop(workflowId);
+    });
+    const rows = await kit.store.listOutcomes({ workflowId: `onboarding-${customer.id}` });
+    expect(rows.map((o) => `${o.step}:${o.status}`)).toEqual(['start:entered', 'welcome:sent']);
   });
 
   it('refuses to start for an unknown campaign stage input before anything runs', async () => {

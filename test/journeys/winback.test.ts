@@ -46,7 +46,7 @@ describe('win-back journey', () => {
       expect(state.currentStep).toBe('offer');
       expect(String(state.details.offerCode)).toMatch(/^WI-[0-9A-Z]+$/);
       await handle.signal(customerEventSignal, { type: 'purchase', amount: 42 });
-      expect(await handle.result()).toMatchObject({ outcome: 'won-back', messagesSent: 2 });
+      expect(await kit.resultWithClockHeld(handle.workflowId)).toMatchObject({ outcome: 'won-back', messagesSent: 2 });
       await kit.expectRunningAndStop(`nurture-${customer.id}`);
       await kit.saveHistory(workflowId, 'winback-won-back');
       // The offer email carried the code the journey reports.
@@ -97,7 +97,7 @@ describe('win-back journey', () => {
       await kit.env.sleep('1 day');
       codes.push(String((await first.query(journeyStateQuery)).details.offerCode));
       await first.signal(customerEventSignal, { type: 'purchase', amount: 20 });
-      expect(await first.result()).toMatchObject({ outcome: 'won-back', messagesSent: 1 });
+      expect(await kit.resultWithClockHeld(first.workflowId)).toMatchObject({ outcome: 'won-back', messagesSent: 1 });
       await kit.expectRunningAndStop(`nurture-${customer.id}`);
 
       // Months later the customer lapses again: the same workflow id, a new run.
