@@ -99,6 +99,8 @@ const EnvSchema = z.object({
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2, 'expected at least 2 workflow tasks').default(WORKER_DEFAULTS.maxConcurrentWorkflowTasks),
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1, 'expected at least 1 activity').default(WORKER_DEFAULTS.maxConcurrentActivities),
   WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: z.coerce.number().int().min(1, 'expected at least 1 local activity').default(WORKER_DEFAULTS.maxConcurrentLocalActivities),
+  /** A workflow bundle built ahead (`node src/workers/bundle-child.ts <file>` or its build); without it each worker builds one at start, in a child process. */
+  WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
   WEBHOOK_TOLERANCE: z.string().refine((v) => parseDuration(v) !== undefined, 'expected a duration such as "5 minutes"').default('5 minutes'),
 });
 
@@ -182,6 +184,7 @@ export function loadConfig(env: Env = process.env) {
       maxConcurrentActivityTaskExecutions: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
       maxConcurrentLocalActivityExecutions: e.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
     },
+    workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     dataDir,
     campaignsDir: path.resolve(e.CAMPAIGNS_DIR),
     templatesDir: e.TEMPLATES_DIR === undefined ? undefined : path.resolve(e.TEMPLATES_DIR),

@@ -207,7 +207,9 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     for (const a of apis) log(`${a.process.name} on ${a.url} (pid ${a.process.pid}), log ${a.process.logFile}`);
     checkpoint();
     if (options.restartOnExit !== false) {
-      for (const p of [temporal, ...workers, ...apis.map((a) => a.process)]) keepers.push(new Keeper(p, log));
+      // pids.json names the restarted process too, so that the next start can stop it if this launcher dies.
+      const refresh = () => recordPids().catch((err: Error) => log(`could not record the pids: ${err.message}`));
+      for (const p of [temporal, ...workers, ...apis.map((a) => a.process)]) keepers.push(new Keeper(p, log, refresh));
     }
     return { postgres, temporal, temporalAddress, databaseUrl, workers, apis, logDir, stop };
   } catch (err) {

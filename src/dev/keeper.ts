@@ -21,6 +21,8 @@ export class Keeper {
   constructor(
     private readonly process: ManagedProcess,
     private readonly log: (line: string) => void = () => undefined,
+    /** Called after each successful restart (the process has a new pid). */
+    private readonly onRestart: () => Promise<void> | void = () => undefined,
   ) {
     this.loop = this.watch();
   }
@@ -41,6 +43,7 @@ export class Keeper {
           this.log(`${this.process.name} exited (${describeExit(this.exits.at(-1))}): starting it again`);
           await this.process.start();
           this.restarts++;
+          await this.onRestart();
         } catch (err) {
           startFailed = true;
           this.failedStarts.push(errorText(err).split('\n')[0] ?? '');

@@ -21,7 +21,19 @@ export interface JourneyInput {
   ticket?: { id: string; subject?: string };
   /** State carried over by continue-as-new (nurture). */
   carried?: CarriedState;
+  /**
+   * The journey code revision the starter asked for (JOURNEY_REVISION when started by this code; absent before).
+   * Changes that would alter the commands of journeys already running are chosen by it, not by a patch marker: the
+   * SDK records a patch with a search-attribute update, one more server write for every journey of a launch.
+   */
+  revision?: number;
 }
+
+/**
+ * 11 (issue 11): the customer is entered by one local activity in the first workflow task, the start options carry
+ * the Outcome and CampaignStep search attributes, and the memo is written when the journey begins and ends only.
+ */
+export const JOURNEY_REVISION = 11;
 
 export interface CarriedState {
   messagesSent: number;

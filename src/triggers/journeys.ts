@@ -1,9 +1,9 @@
 import { QueryNotRegisteredError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowStartOptions } from '@temporalio/client';
 import { campaignFor, type CampaignCatalog } from '../campaigns/catalog';
 import type { Stage } from '../shared/campaign-definition';
-import type { JourneyInput, JourneyState } from '../shared/journey-types';
+import { JOURNEY_REVISION, type JourneyInput, type JourneyState } from '../shared/journey-types';
 import { customerEventSignal, journeyStateQuery, messageSchemas, type CustomerEvent } from '../shared/messages';
-import { CampaignIdKey, CustomerIdKey, LifecycleStageKey } from '../shared/search-attributes';
+import { CampaignIdKey, CampaignStepKey, CustomerIdKey, LifecycleStageKey, OutcomeKey } from '../shared/search-attributes';
 import { UserFacingError } from '../cli-errors';
 import type { TriggerContext } from './context';
 import { ConflictError, InvalidInputError, NotFoundError, parseInput } from './errors';
@@ -50,7 +50,7 @@ function campaignOrInvalid(catalog: CampaignCatalog, stage: Stage, campaignId: s
 export function journeyStartOptions(catalog: CampaignCatalog, taskQueue: string, request: JourneyRequest) {
   if (request.stage === 'complaint' && !request.ticket) throw new InvalidInputError('complaint', [{ path: 'ticketId', message: 'a complaint journey needs a ticket id' }]);
   const entry = campaignOrInvalid(catalog, request.stage, request.campaignId);
-  const input: JourneyInput = { customerId: request.customerId, definition: entry.input, ticket: request.ticket };
+  const input: JourneyInput = { customerId: request.customerId, definition: entry.input, ticket: request.ticket, revision: JOURNEY_REVISION };
   return {
     taskQueue,
     workflowId: journeyWorkflowId(request.stage, request.customerId, request.ticket?.id),
@@ -60,6 +60,8 @@ export function journeyStartOptions(catalog: CampaignCatalog, taskQueue: string,
       { key: CustomerIdKey, value: request.customerId },
       { key: LifecycleStageKey, value: request.stage },
       { key: CampaignIdKey, value: entry.definition.id },
+      { key: OutcomeKey, value: 'in-progress' },
+      { key: CampaignStepKey, value: 'start' },
     ],
     memo: { summary: `${request.stage} for ${request.customerId}: ${entry.definition.id} v${entry.definition.version}` },
   } satisfies WorkflowStartOptions;

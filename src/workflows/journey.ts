@@ -114,8 +114,8 @@ export class Journey<S extends Stage> {
       throw ApplicationFailure.nonRetryable(`invalid campaign definition: ${problems.join('; ')}`, 'InvalidCampaignDefinition');
     }
     const definition = parsed.data as DefinitionOf<S>;
-    // Journeys that began before the entry was one local activity replay the two activities they ran.
-    const enteredAtOnce = patched('journey-entry-local-activity');
+    // Journeys started before revision 11 replay the two activities they ran.
+    const enteredAtOnce = (input.revision ?? 0) >= 11;
     const customer = enteredAtOnce
       ? await local.enterJourney({ customerId: input.customerId, entered: input.carried ? undefined : Journey.entryFact(definition, input) })
       : await activities.loadCustomer(input.customerId);
@@ -124,10 +124,13 @@ export class Journey<S extends Stage> {
     }
     const journey = new Journey(definition, customer, input);
     journey.registerHandlers();
-    upsertSearchAttributes([
-      { key: OutcomeKey, value: 'in-progress' },
-      { key: CampaignStepKey, value: 'start' },
-    ]);
+    // Starts give these from the start options now (src/triggers/journeys.ts): one visibility write less per journey.
+    if (!enteredAtOnce) {
+      upsertSearchAttributes([
+        { key: OutcomeKey, value: 'in-progress' },
+        { key: CampaignStepKey, value: 'start' },
+      ]);
+    }
     journey.updateMemo();
     if (!input.carried && !enteredAtOnce) {
       await journey.record('entered', { data: { campaignVersion: definition.version }, factKey: `${journey.runKey}/entered` });
@@ -255,7 +258,16 @@ export class Journey<S extends Stage> {
   setStep(step: string): void {
     this.state.currentStep = step;
     upsertSearchAttributes([{ key: CampaignStepKey, value: step }]);
-    this.updateMemo();
+    if (!this.leanMemo) this.updateMemo();
+  }
+
+  /**
+   * The memo is written when the journey begins and when it ends, not at every step and message: each write is a
+   * visibility update on the server, and the step is a search attribute already. Journeys started before revision 11
+   * rewrite it as they did.
+   */
+  private get leanMemo(): boolean {
+    return (this.input.revision ?? 0) >= 11;
   }
 
   /**
@@ -337,8 +349,7 @@ export class Journey<S extends Stage> {
     }
     if (result.status === 'sent') this.state.messagesSent++;
     else this.state.messagesSkipped++;
-    // Journeys from before the memo left out the counters rewrote it after every message.
-    if (!patched('memo-without-counters')) this.updateMemo();
+    if (!this.leanMemo) this.updateMemo();
     return result;
   }
 
@@ -392,16 +403,11 @@ export class Journey<S extends Stage> {
     return { outcome, messagesSent: this.state.messagesSent, details: this.state.details };
   }
 
-  /**
-   * The one-line summary ops see in the Web UI's list, rewritten when the step or the outcome changes (each rewrite is
-   * a visibility write on the server, so not after every message: the state query has the counters).
-   */
+  /** The one-line summary ops see in the Web UI's list (the state query has the step and the counters). */
   private updateMemo(): void {
     const s = this.state;
     upsertMemo({
-      summary:
-        `${s.stage} for ${this.customer.name} (${s.customerId}): step ${s.currentStep}, ` +
-        `${s.outcome}${s.holdout ? ', holdout' : ''}${s.muted ? ', muted' : ''}, variant ${s.variant}`,
+      summary: `${s.stage} for ${this.customer.name} (${s.customerId}): ${s.outcome}${s.holdout ? ', holdout' : ''}${s.muted ? ', muted' : ''}, variant ${s.variant}`,
     });
   }
 }

@@ -126,6 +126,16 @@ describe('npm run fleet (src/dev/fleet-cli.ts)', () => {
     expect(second.output()).toMatch(/^fleet: setup: namespace default: exists/m);
     expect(second.output()).toMatch(/^fleet: setup: search attribute CustomerId \(Keyword\): present$/m);
     expect(second.output()).toMatch(/^fleet: setup: schedule winback-sweep-daily updated/m);
+
+    // A worker that dies is started again, and pids.json names the new process (a later start stops leftovers by it).
+    const pidsOf = () => JSON.parse(readFileSync(path.join(dataDir, 'fleet', 'pids.json'), 'utf8')) as { name: string; pid: number }[];
+    const killed = pidsOf().find((p) => p.name === 'worker-1')?.pid as number;
+    process.kill(killed, 'SIGKILL');
+    const replaced = await waitUntil(() => {
+      const now = pidsOf().find((p) => p.name === 'worker-1')?.pid;
+      return now !== undefined && now !== killed && alive(now);
+    }, 120_000, 250);
+    expect(replaced ? 'recorded' : second.output()).toBe('recorded');
     await interrupt(second);
   }, 420_000);
 });

@@ -142,6 +142,11 @@ describe('onboarding journey (time skipping, real store, SMTP and Twilio-shaped 
       // Before: loadCustomer, then recordOutcome(entered), each an activity and a workflow task of its own.
       expect(events[firstActivity]?.activityTaskScheduledEventAttributes?.activityType?.name).toBe('sendMessage');
       expect(firstActivity).toBeLessThan(secondTask);
+      // Each of these is a visibility write on the server: the step once, the memo once (before: 3 and 2).
+      const visibilityUpdates = types.slice(0, secondTask).filter((t) => t === 'EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES' || t === 'EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED');
+      expect(visibilityUpdates).toEqual(['EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED', 'EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES']);
+      const { searchAttributes } = await kit.env.client.workflow.getHandle(workflowId).describe();
+      expect(searchAttributes).toMatchObject({ Outcome: ['in-progress'], CampaignStep: ['welcome'], LifecycleStage: ['onboarding'] });
       const markers = events.filter((e) => type(e) === 'EVENT_TYPE_MARKER_RECORDED').map((e) => e.markerRecordedEventAttributes?.markerName);
       expect(markers).toContain('core_local_activity');
       await kit.expectRunningAndStop(workflowId);
