@@ -86,7 +86,8 @@ const EnvSchema = z.object({
   WINBACK_SWEEP_TIMEZONE: z.string().refine(isTimeZone, 'expected an IANA time zone such as Europe/Paris').default('UTC'),
   /**
    * Worker sizing (issue 11). Each cached workflow keeps its sandbox state in the worker's workflow thread (about
-   * 1.2 MB of heap per journey, measured after GC; mostly the zod schemas its modules build), so the cache bounds the
+   * 1.2 MB of heap per journey measured after GC, mostly zod's modules and the schemas built from them, before zod was
+   * loaded once per thread: src/workflows/preload.ts), so the cache bounds the
    * worker's memory: a journey evicted from it costs nothing until its next task, which replays its history. The SDK's
    * default is sized from the heap limit (about 2,300 on a 4 GB heap), which let RSS pass 2.4 GB after 1,000 journeys.
    */

@@ -1,7 +1,5 @@
 /**
- * Settings the project's own Temporal servers run with.
- *
- * Dynamic configuration: the embedded dev server (`--dynamic-config-value`
+ * Dynamic configuration the project's own Temporal servers run with: the embedded dev server (`--dynamic-config-value`
  * flags) and the fleet's server built from go.temporal.io/server (its dynamicconfig.yaml). A self-hosted production
  * cluster should set the same values (docs/production.md).
  */
@@ -29,7 +27,7 @@ export function dynamicConfigYaml(values: Readonly<Record<string, unknown>> = se
 /**
  * SQLite settings of the embedded dev server's file. Its default (a rollback journal, synchronous=FULL) rewrites and
  * syncs a journal file on every commit, and the server funnels all its writes through one connection, so commits
- * bounded a launch (measured in bench:scale: 54 starts/s and 16 first messages/s on 1,500 journeys, against 133 and 23
+ * bounded a launch (measured in bench:scale: 62 starts/s and 16 first messages/s on 1,500 journeys, against 133 and 23
  * with these). With a write-ahead log and synchronous=NORMAL a commit is durable once it returns as far as a killed
  * process goes (the chaos suite SIGKILLs the server); an operating-system crash or power cut can lose the last
  * commits, which production avoids by running on PostgreSQL.
