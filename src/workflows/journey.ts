@@ -12,7 +12,7 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { JourneyActivities, MessageExtras, SendMessageResult, CustomerSnapshot, OutcomeInput } from '../shared/activity-contracts';
+import type { JourneyActivities, JourneyEntryInput, MessageExtras, SendMessageResult, CustomerSnapshot, OutcomeInput } from '../shared/activity-contracts';
 import { assign, fnv1a } from '../shared/assignment';
 import { definitionSchemaFor, type CampaignStep, type DefinitionOf, type Stage } from '../shared/campaign-definition';
 import type { Channel, JourneyInput, JourneyOutcome, JourneyResult, JourneyState } from '../shared/journey-types';
@@ -117,7 +117,7 @@ export class Journey<S extends Stage> {
     // Journeys started before revision 11 replay the two activities they ran.
     const enteredAtOnce = (input.revision ?? 0) >= 11;
     const customer = enteredAtOnce
-      ? await local.enterJourney({ customerId: input.customerId, entered: input.carried ? undefined : Journey.entryFact(definition, input) })
+      ? await Journey.enter({ customerId: input.customerId, entered: input.carried ? undefined : Journey.entryFact(definition, input) })
       : await activities.loadCustomer(input.customerId);
     if (!customer) {
       throw ApplicationFailure.nonRetryable(`unknown customer ${input.customerId}`, 'UnknownCustomer');
@@ -136,6 +136,22 @@ export class Journey<S extends Stage> {
       await journey.record('entered', { data: { campaignVersion: definition.version }, factKey: `${journey.runKey}/entered` });
     }
     return journey;
+  }
+
+  /**
+   * Loads the customer and records the entry inside the first workflow task. A local activity lives only as long as the
+   * worker keeps that task: when the worker gives it up (seen with the store restarting under a launch: the attempt came
+   * back cancelled), the entry goes the long way, as an activity the server retries until the store answers.
+   */
+  private static async enter(request: JourneyEntryInput): Promise<CustomerSnapshot | undefined> {
+    try {
+      return await local.enterJourney(request);
+    } catch (err) {
+      // Whatever ended the local attempt (a failure, or a cancellation that was not the journey's own), try again as an
+      // activity: the server keeps retrying that one.
+      if (CancellationScope.current().consideredCancelled) throw err;
+      return activities.enterJourney(request);
+    }
   }
 
   /** The `entered` fact of this run, as `record('entered')` on the journey would write it. */

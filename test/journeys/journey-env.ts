@@ -48,7 +48,11 @@ export interface JourneyTestKit {
   close(): Promise<void>;
 }
 
-export async function startJourneyKit(campaigns: CampaignDefinitionInput[] = []): Promise<JourneyTestKit> {
+export async function startJourneyKit(
+  campaigns: CampaignDefinitionInput[] = [],
+  /** Replaces activities of the product's set (a fault to inject). */
+  overrides: (activities: ReturnType<typeof createActivities>) => Partial<ReturnType<typeof createActivities>> = () => ({}),
+): Promise<JourneyTestKit> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'journeys-'));
   const [env, smtp, twilio, store] = await Promise.all([
     timeSkippingEnv(),
@@ -65,7 +69,8 @@ export async function startJourneyKit(campaigns: CampaignDefinitionInput[] = [])
   }
   const taskQueue = uniqueTaskQueue('journey');
   const deps = buildTestJourneyDeps({ store, smtp, twilio, client: env.client, taskQueue, catalog, dir, clock: serverClock });
-  const activities = createActivities(deps);
+  const product = createActivities(deps);
+  const activities = { ...product, ...overrides(product) };
   return {
     env,
     store,

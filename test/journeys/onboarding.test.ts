@@ -1,3 +1,4 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { parseDefinition } from '../../src/campaigns/catalog';
@@ -153,6 +154,34 @@ describe('onboarding journey (time skipping, real store, SMTP and Twilio-shaped 
     });
     const rows = await kit.store.listOutcomes({ workflowId: `onboarding-${customer.id}` });
     expect(rows.map((o) => `${o.step}:${o.status}`)).toEqual(['start:entered', 'welcome:sent']);
+  });
+
+  it('enters the customer through an ordinary activity when the worker gives up the local one, and still sends once', async () => {
+    await kit.close();
+    const localAttempts: number[] = [];
+    kit = await startJourneyKit([onboarding()], (product) => ({
+      // The local attempt fails for good (as when the worker cancels it); the server-side activity works.
+      async enterJourney(input) {
+        if (Context.current().info.isLocal) {
+          localAttempts.push(Context.current().info.attempt);
+          throw ApplicationFailure.nonRetryable('store gone while the workflow task ran', 'StoreGone');
+        }
+        return product.enterJourney(input);
+      },
+    }));
+    const customer = await seedCustomer(kit.store);
+    await kit.run(async () => {
+      const { workflowId } = await start(customer.id);
+      await kit.env.sleep('1 hour');
+      const events = (await kit.env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+      const activityTypes = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+      expect(activityTypes).toEqual(['enterJourney', 'sendMessage']);
+      await kit.expectRunningAndStop(workflowId);
+    });
+    expect(localAttempts).toEqual([1]);
+    const rows = await kit.store.listOutcomes({ workflowId: `onboarding-${customer.id}` });
+    expect(rows.map((o) => `${o.step}:${o.status}`)).toEqual(['start:entered', 'welcome:sent']);
+    expect(kit.smtp.messages.filter((m) => m.envelope.to.includes(customer.email as string))).toHaveLength(1);
   });
 
   it('refuses to start for an unknown campaign stage input before anything runs', async () => {
