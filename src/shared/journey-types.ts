@@ -35,6 +35,11 @@ export interface JourneyInput {
  */
 export const JOURNEY_REVISION = 11;
 
+/** True when the journey was started for `revision` or a later one. */
+export function startedAtRevision(input: JourneyInput, revision: number): boolean {
+  return (input.revision ?? 0) >= revision;
+}
+
 export interface CarriedState {
   messagesSent: number;
   points: number;

@@ -15,7 +15,7 @@ import {
 import type { JourneyActivities, JourneyEntryInput, MessageExtras, SendMessageResult, CustomerSnapshot, OutcomeInput } from '../shared/activity-contracts';
 import { assign, fnv1a } from '../shared/assignment';
 import { definitionSchemaFor, type CampaignStep, type DefinitionOf, type Stage } from '../shared/campaign-definition';
-import type { Channel, JourneyInput, JourneyOutcome, JourneyResult, JourneyState } from '../shared/journey-types';
+import { startedAtRevision, type Channel, type JourneyInput, type JourneyOutcome, type JourneyResult, type JourneyState } from '../shared/journey-types';
 import {
   customerEventSignal,
   journeyStateQuery,
@@ -115,7 +115,7 @@ export class Journey<S extends Stage> {
     }
     const definition = parsed.data as DefinitionOf<S>;
     // Journeys started before revision 11 replay the two activities they ran.
-    const enteredAtOnce = (input.revision ?? 0) >= 11;
+    const enteredAtOnce = startedAtRevision(input, 11);
     const customer = enteredAtOnce
       ? await Journey.enter({ customerId: input.customerId, entered: input.carried ? undefined : Journey.entryFact(definition, input) })
       : await activities.loadCustomer(input.customerId);
@@ -283,7 +283,7 @@ export class Journey<S extends Stage> {
    * rewrite it as they did.
    */
   private get leanMemo(): boolean {
-    return (this.input.revision ?? 0) >= 11;
+    return startedAtRevision(this.input, 11);
   }
 
   /**
