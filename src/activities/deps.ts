@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { loadCatalog } from '../campaigns/catalog';
+import { loadCatalog, type CampaignCatalog } from '../campaigns/catalog';
 import { UserFacingError } from '../cli-errors';
 import type { AppConfig } from '../config';
 import { createEmailTransport, type EmailTransportOptions } from '../delivery/email';
@@ -24,11 +24,12 @@ export async function openActivityDeps(
   overrides: DepsOverrides = {},
 ): Promise<{ deps: JourneyDeps; close(): Promise<void> }> {
   const renderer = createTemplateRenderer({ root: overrides.templatesDir ?? config.templatesDir });
-  const problems = await checkTemplates(renderer.root);
+  const catalog = await loadCatalog(config.campaignsDir);
+  // Every template a campaign names must be there too, or each of its messages would be skipped at send time.
+  const problems = await checkTemplates(renderer.root, { required: templatesUsed(catalog) });
   if (problems.length > 0) {
     throw new UserFacingError(`templates have problems (npm run templates:check):\n${problems.map(formatProblem).join('\n')}`);
   }
-  const catalog = await loadCatalog(config.campaignsDir);
   const store = await createStore(config.database.url);
   await store.migrate();
   const email = createEmailTransport(config.email, overrides.email);
@@ -56,4 +57,18 @@ export async function openActivityDeps(
       await store.close();
     },
   };
+}
+
+/** The template ids the catalog's campaigns send: steps (and their A/B variants), touches, surveys, complaint messages. */
+function templatesUsed(catalog: CampaignCatalog): string[] {
+  const ids = new Set<string>();
+  for (const { definition: d } of catalog.byId.values()) {
+    if (d.stage === 'onboarding' || d.stage === 'winback') {
+      for (const step of d.steps) [step.template, ...Object.values(step.variantTemplates ?? {})].forEach((id) => ids.add(id));
+    }
+    if (d.stage === 'winback') ids.add(d.churnSurvey.template);
+    if (d.stage === 'nurture') [d.touch.template, d.loyalty.tierUpTemplate, d.anniversary.template].forEach((id) => ids.add(id));
+    if (d.stage === 'complaint') Object.values(d.templates).forEach((id) => ids.add(id));
+  }
+  return [...ids].sort();
 }

@@ -1,8 +1,8 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { CampaignCatalog } from '../campaigns/catalog';
 import { UserFacingError } from '../cli-errors';
-import type { CustomerSnapshot, EscalationInput, HandOffInput, JourneyActivities, JourneyEntryInput, OutcomeInput } from '../shared/activity-contracts';
+import type { CustomerSnapshot, EscalationInput, EscalationResult, HandOffInput, JourneyActivities, JourneyEntryInput, OutcomeInput } from '../shared/activity-contracts';
 import { journeyWorkflowId, startJourney } from '../triggers/journeys';
 import type { OutcomeStatus } from '../store';
 import { journeyStateQuery } from '../shared/messages';
@@ -70,8 +70,8 @@ export function journeyActivities(deps: JourneyDeps): JourneyActivities {
       await store.touchActivity(input.customerId, new Date(input.lastActivityAt));
     },
 
-    async escalate(input: EscalationInput): Promise<void> {
-      if (!deps.escalationWebhookUrl) return;
+    async escalate(input: EscalationInput): Promise<EscalationResult> {
+      if (!deps.escalationWebhookUrl) return { status: 'not-configured' };
       const response = await (deps.fetch ?? fetch)(deps.escalationWebhookUrl, {
         method: 'POST',
         // The support system sees a retried call as the same escalation.
@@ -79,10 +79,14 @@ export function journeyActivities(deps: JourneyDeps): JourneyActivities {
         body: JSON.stringify({ ...input, deadline: new Date(input.deadline).toISOString() }),
         signal: AbortSignal.timeout(10_000),
       });
-      if (response.status >= 400 && response.status < 500 && response.status !== 429) {
-        throw ApplicationFailure.nonRetryable(`escalation webhook refused the call: HTTP ${response.status}`, 'EscalationRefused');
+      if (response.ok) return { status: 'delivered' };
+      // Refused for good: the customer's complaint journey must not fail over the support endpoint. It records the
+      // refusal on its `escalated` outcome and goes on.
+      if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) {
+        log.warn('escalation webhook refused the call', { workflowId: input.workflowId, reason: input.reason, httpStatus: response.status });
+        return { status: 'refused', httpStatus: response.status };
       }
-      if (!response.ok) throw new Error(`escalation webhook answered HTTP ${response.status}`);
+      throw new Error(`escalation webhook answered HTTP ${response.status}`);
     },
 
     /**

@@ -96,9 +96,10 @@ async function render(deps: SendDeps, input: SendMessageInput, key: SendKey, cus
 
 /**
  * One campaign message, exactly once per (workflow, run, step). The ledger claim is a lease: only its holder may call
- * the transport, and only while the lease holds. Then consent and suppression (with fallback to the other
- * channel), the step's deadline, SMS quiet hours, the frequency cap, render, transport, ledger, outcome. Problems
- * that retrying cannot fix end as a recorded skip or bounce; transient transport errors are thrown so Temporal retries.
+ * the transport, and only while the lease holds. Then consent, suppression and the step's SMS length limit (with
+ * fallback to the other channel), the step's deadline, SMS quiet hours, the frequency cap, render, transport, ledger,
+ * outcome. Problems that retrying cannot fix end as a recorded skip or bounce; transient transport errors are thrown so
+ * Temporal retries.
  *
  * The in-doubt window (the provider took the message, the worker died before the ledger write) is closed per
  * channel when the next attempt finds the lapsed lease: SMS asks Twilio whether the message went out; email is
@@ -157,11 +158,29 @@ export async function sendMessage(deps: SendDeps, input: SendMessageInput): Prom
   const customer = await store.getCustomer(input.customerId);
   if (!customer) return finish('skipped', null, 'unknown-customer');
 
+  /** A template problem is returned, not thrown: retrying cannot fix it, the send ends as a recorded skip. */
+  const renderFor = async (c: Channel): Promise<Rendered | TemplateError> => {
+    try {
+      return await render(deps, input, key, customer, c);
+    } catch (err) {
+      if (err instanceof TemplateError) return err;
+      throw err;
+    }
+  };
+
   const candidates: Channel[] = input.fallback ? [input.channel, input.channel === 'email' ? 'sms' : 'email'] : [input.channel];
   let channel: Channel | undefined;
+  let rendered: Rendered | undefined;
   let firstProblem: string | undefined;
   for (const candidate of candidates) {
-    const problem = await channelProblem(store, customer, candidate);
+    let problem = await channelProblem(store, customer, candidate);
+    if (!problem && candidate === 'sms' && input.maxSmsSegments) {
+      // An SMS longer than the step allows is an unusable channel like an opted-out one: the step's fallback applies.
+      const sms = await renderFor('sms');
+      if (sms instanceof TemplateError) return finish('skipped', 'sms', `template-error: ${sms.message}`);
+      if (sms.channel === 'sms' && sms.segments > input.maxSmsSegments) problem = `sms-too-long:${sms.segments}-segments`;
+      else rendered = sms;
+    }
     if (!problem) {
       channel = candidate;
       break;
@@ -181,9 +200,11 @@ export async function sendMessage(deps: SendDeps, input: SendMessageInput): Prom
   }
 
   const cap = deps.frequencyCap[channel];
-  const allowed = await store.reserveFrequencySlot({ customerId: customer.id, channel, max: cap.max, windowMs: cap.windowMs, now: new Date(now), key: frequencyKey });
+  const window = { customerId: customer.id, channel, max: cap.max, windowMs: cap.windowMs, now: new Date(now) };
+  const allowed = await store.reserveFrequencySlot({ ...window, key: frequencyKey });
   if (!allowed) {
-    const retryAt = now + Math.ceil(cap.windowMs / cap.max);
+    // The moment the oldest send leaves the window (a second on, should a concurrent release have freed one already).
+    const retryAt = Math.max(await store.frequencySlotFreesAt(window), now + 1000);
     if (input.whenCapped === 'skip' || (input.notAfter !== undefined && retryAt > input.notAfter)) return finish('skipped', channel, 'frequency-cap');
     return defer('frequency-cap', retryAt, channel);
   }
@@ -191,15 +212,10 @@ export async function sendMessage(deps: SendDeps, input: SendMessageInput): Prom
 
   const to = address(customer, channel) as string;
   const messageId = messageIdFor(key);
-  let rendered: Rendered;
-  try {
-    rendered = await render(deps, input, key, customer, channel);
-  } catch (err) {
-    if (err instanceof TemplateError) return finish('skipped', channel, `template-error: ${err.message}`);
-    throw err;
-  }
-  if (rendered.channel === 'sms' && input.maxSmsSegments && rendered.segments > input.maxSmsSegments) {
-    return finish('skipped', channel, `sms-too-long:${rendered.segments}-segments`);
+  if (rendered?.channel !== channel) {
+    const message = await renderFor(channel);
+    if (message instanceof TemplateError) return finish('skipped', channel, `template-error: ${message.message}`);
+    rendered = message;
   }
 
   let inDoubtResend = false;

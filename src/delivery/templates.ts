@@ -34,6 +34,7 @@ export type RenderedMessage = RenderedEmail | RenderedSms;
 /** Every template the campaigns use; `templates:check` reports any of these that is missing a file. */
 export const REQUIRED_TEMPLATES: readonly string[] = [
   'onboarding/welcome',
+  'onboarding/welcome-short',
   'onboarding/tip-1',
   'onboarding/tip-2',
   'onboarding/tip-3',

@@ -100,6 +100,12 @@ export interface EscalationInput {
   deadline: number;
 }
 
+/**
+ * What became of an escalation call: the support system took it, no webhook is configured, or the endpoint refused
+ * it for good (a 4xx other than 408/429: retrying gives the same answer), which the journey records and goes on.
+ */
+export type EscalationResult = { status: 'delivered' | 'not-configured' } | { status: 'refused'; httpStatus: number };
+
 export interface HandOffInput {
   customerId: string;
   to: Stage;
@@ -119,7 +125,8 @@ export interface JourneyActivities {
   /** Stores the fact; true when this call stored it, false when its key was stored before (it counts once). */
   recordOutcome(outcome: OutcomeInput): Promise<boolean>;
   saveLoyalty(input: { customerId: string; points: number; tier: string; totalSpend: number; lastActivityAt: number }): Promise<void>;
-  escalate(input: EscalationInput): Promise<void>;
+  /** Calls the support escalation webhook; 5xx, 408, 429 and network errors are thrown, so Temporal retries them. */
+  escalate(input: EscalationInput): Promise<EscalationResult>;
   /** Starts (or signals) the journey of another stage with its current campaign definition. */
   handOff(input: HandOffInput): Promise<{ workflowId: string; started: boolean }>;
 }

@@ -25,7 +25,10 @@ function buildCommon() {
     variantTemplates: z.record(z.string(), TemplateId).optional(),
     /** When the chosen channel is opted out or unreachable, try the other one. */
     fallback: z.boolean().default(true),
-    /** Give up SMS bodies longer than this many segments (the email fallback still applies). */
+    /**
+     * An SMS body longer than this many segments is not sent: with `fallback` the message goes by email instead (when
+     * email can reach the customer), without it the step is skipped as `sms-too-long:<n>-segments`.
+     */
     maxSmsSegments: z.number().int().min(1).max(10).optional(),
     /** Put the stage's offer (code, discount, expiry) into this message's template context. */
     includeOffer: z.boolean().default(false),

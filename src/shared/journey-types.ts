@@ -32,8 +32,10 @@ export interface JourneyInput {
 /**
  * 11 (issue 11): the customer is entered by one local activity in the first workflow task, the start options carry
  * the Outcome and CampaignStep search attributes, and the memo is written when the journey begins and ends only.
+ * 12 (issue 17): the holdout and variant draws use the mixed hash (`assign(..., 'mixed')`), so similar ids spread
+ * evenly; a cancelled journey's memo says so.
  */
-export const JOURNEY_REVISION = 11;
+export const JOURNEY_REVISION = 12;
 
 /** True when the journey was started for `revision` or a later one. */
 export function startedAtRevision(input: JourneyInput, revision: number): boolean {

@@ -56,6 +56,7 @@ export interface Store {
   completeSend(key: SendKey, completion: SendCompletion): Promise<LedgerEntry>;
   getSend(key: SendKey): Promise<LedgerEntry | undefined>;
   reserveFrequencySlot(request: FrequencyRequest): Promise<boolean>;
+  frequencySlotFreesAt(request: Omit<FrequencyRequest, 'key'>): Promise<number>;
   releaseFrequencySlot(customerId: string, channel: Channel, key: string): Promise<void>;
 
   recordOutcome(outcome: OutcomeRecord): Promise<StoredOutcome>;

@@ -210,6 +210,25 @@ export function ledgerQueries(connection: Connection) {
       });
     },
 
+    /**
+     * When the window ending at `request.now` next has a slot free for this customer and channel: the moment enough of
+     * the oldest reservations in it have aged out. `request.now` itself when a slot is free already.
+     */
+    async frequencySlotFreesAt(request: Omit<FrequencyRequest, 'key'>): Promise<number> {
+      const now = request.now.getTime();
+      const held = await db
+        .selectFrom('frequency_reservations')
+        .select('reserved_at')
+        .where('customer_id', '=', request.customerId)
+        .where('channel', '=', request.channel)
+        .where('reserved_at', '>', now - request.windowMs)
+        .orderBy('reserved_at', 'asc')
+        .execute();
+      const lastToAgeOut = held[held.length - request.max];
+      // bigint columns arrive from PostgreSQL as strings.
+      return lastToAgeOut ? Number(lastToAgeOut.reserved_at) + request.windowMs : now;
+    },
+
     /** Gives a slot back: the message it was taken for did not go out (skipped, failed, bounced). */
     async releaseFrequencySlot(customerId: string, channel: Channel, key: string): Promise<void> {
       await db

@@ -42,8 +42,10 @@ async function complaint(journey: Journey<'complaint'>, input: JourneyInput): Pr
   const escalate = async (reason: keyof typeof escalated, deadline: number) => {
     escalated[reason] = true;
     details.escalations = Object.values(escalated).filter(Boolean).length;
-    await activities.escalate({ workflowId: journey.workflowId, runId: journey.runId, customerId: journey.customer.id, ticketId: ticket.id, reason, deadline });
-    await journey.record('escalated', { reason, factKey: `${journey.runKey}/escalated/${reason}` });
+    const webhook = await activities.escalate({ workflowId: journey.workflowId, runId: journey.runId, customerId: journey.customer.id, ticketId: ticket.id, reason, deadline });
+    // What became of the call, for ops: a refused escalation does not end the journey. (Undefined in histories
+    // recorded before the activity reported it.)
+    await journey.record('escalated', { reason, data: webhook && { webhook }, factKey: `${journey.runKey}/escalated/${reason}` });
     await journey.send(step(`escalated-${reason}`, t.escalated), { ticket: { ...ticket, status: 'escalated' } });
   };
 

@@ -13,7 +13,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { JourneyActivities, JourneyEntryInput, MessageExtras, SendMessageResult, CustomerSnapshot, OutcomeInput } from '../shared/activity-contracts';
-import { assign, fnv1a } from '../shared/assignment';
+import { assign, fnv1a, type Assignment } from '../shared/assignment';
 import { definitionSchemaFor, type CampaignStep, type DefinitionOf, type Stage } from '../shared/campaign-definition';
 import { startedAtRevision, type Channel, type JourneyInput, type JourneyOutcome, type JourneyResult, type JourneyState } from '../shared/journey-types';
 import {
@@ -81,7 +81,7 @@ export class Journey<S extends Stage> {
     readonly customer: CustomerSnapshot,
     readonly input: JourneyInput,
   ) {
-    const { holdout, variant } = assign(customer.id, definition.id, definition.holdoutPercent, definition.variants);
+    const { holdout, variant } = Journey.assignment(definition, input);
     this.lastActivityAt = input.carried?.lastActivityAt ?? customer.lastActivityAt ?? Date.now();
     this.seenEventIds = [...(input.carried?.seenEventIds ?? [])];
     if (input.carried?.preferredChannel) customer.preferredChannel = input.carried.preferredChannel;
@@ -154,10 +154,16 @@ export class Journey<S extends Stage> {
     }
   }
 
+  /** The customer's holdout and variant draw, with the hash of the revision the journey started at. */
+  private static assignment(definition: DefinitionOf<Stage>, input: JourneyInput): Assignment {
+    const hash = startedAtRevision(input, 12) ? 'mixed' : 'fnv1a';
+    return assign(input.customerId, definition.id, definition.holdoutPercent, definition.variants, hash);
+  }
+
   /** The `entered` fact of this run, as `record('entered')` on the journey would write it. */
   private static entryFact<S extends Stage>(definition: DefinitionOf<S>, input: JourneyInput): OutcomeInput {
     const { workflowId, firstExecutionRunId } = workflowInfo();
-    const { holdout, variant } = assign(input.customerId, definition.id, definition.holdoutPercent, definition.variants);
+    const { holdout, variant } = Journey.assignment(definition, input);
     return {
       customerId: input.customerId,
       stage: definition.stage,
@@ -419,6 +425,13 @@ export class Journey<S extends Stage> {
     return { outcome, messagesSent: this.state.messagesSent, details: this.state.details };
   }
 
+  /** Cancelled by request: the Outcome attribute and (from revision 12) the memo say so. */
+  markCancelled(): void {
+    this.state.outcome = 'cancelled';
+    upsertSearchAttributes([{ key: OutcomeKey, value: 'cancelled' }]);
+    if (startedAtRevision(this.input, 12)) this.updateMemo();
+  }
+
   /** The one-line summary ops see in the Web UI's list (the state query has the step and the counters). */
   private updateMemo(): void {
     const s = this.state;
@@ -444,8 +457,7 @@ export async function runJourney<S extends Stage>(
   } catch (err) {
     if (isCancellation(err)) {
       await CancellationScope.nonCancellable(async () => {
-        journey.state.outcome = 'cancelled';
-        upsertSearchAttributes([{ key: OutcomeKey, value: 'cancelled' }]);
+        journey.markCancelled();
         await journey.record('cancelled', { reason: 'cancelled by request', factKey: `${journey.runKey}/outcome` });
       });
     }

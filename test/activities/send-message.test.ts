@@ -9,6 +9,7 @@ import type { SendMessageInput } from '../../src/shared/activity-contracts';
 import { createStore, type CustomerInput, type Store } from '../../src/store';
 import { startSmtpServer, type FakeSmtpServer } from '../fakes/smtp-server';
 import { startTwilioServer, type FakeTwilioServer } from '../fakes/twilio-server';
+import { header } from '../delivery/mail-headers';
 
 const DAY = 86_400_000;
 
@@ -275,6 +276,62 @@ describe('sendMessage activity', () => {
     const [row] = await store.listOutcomes({ workflowId: input(c.id).workflowId });
     expect(row?.status).toBe('skipped');
     expect(row?.reason).toMatch(/^template-error/);
+  });
+
+  describe('an SMS longer than the step allows (maxSmsSegments)', () => {
+    // The update SMS prints the ticket id: this one takes it past one segment (160 GSM-7 characters).
+    const longTicket = { id: `T-${'7'.repeat(200)}`, status: 'open' };
+    const update = (customerId: string, overrides: Partial<SendMessageInput> = {}) =>
+      input(customerId, { channel: 'sms', stepId: 'update-1', step: 'update-1', templateId: 'complaint/update', extras: { ticket: longTicket }, ...overrides });
+    /** Segments of a GSM-7 body as carriers count them: 160 characters in one, else 153 per segment. */
+    const gsmSegments = (body: string) => {
+      expect(body).toMatch(/^[ -~]*$/); // printable ASCII: one septet per character
+      return body.length <= 160 ? 1 : Math.ceil(body.length / 153);
+    };
+    /** The body as it goes out without a limit, sent to another customer: its length is what the limit judges. */
+    const segmentsOfLongUpdate = async () => {
+      const other = await seed({ preferredChannel: 'sms' });
+      expect(await sendMessage(deps, update(other.id, { workflowId: `probe-${other.id}` }))).toMatchObject({ status: 'sent', channel: 'sms' });
+      const body = twilio.requests.find((r) => r.form.To === other.phone)?.form.Body ?? '';
+      expect(body).toContain(longTicket.id);
+      return gsmSegments(body);
+    };
+
+    it('goes by email when the step allows fallback; an SMS within the limit still goes as SMS', async () => {
+      const segments = await segmentsOfLongUpdate();
+      expect(segments).toBe(2);
+      const c = await seed({ preferredChannel: 'sms' });
+      const result = await sendMessage(deps, update(c.id, { maxSmsSegments: 1, fallback: true }));
+      expect(result).toMatchObject({ status: 'sent', channel: 'email', duplicate: false });
+      expect(twilio.requests.filter((r) => r.form.To === c.phone)).toHaveLength(0);
+      const [mail] = mailsTo(smtp, c.email as string);
+      expect(header(mail?.raw ?? '', 'Subject')).toMatch(/^An update on your request T-7{10}/);
+      expect(await store.listOutcomes({ workflowId: update(c.id).workflowId })).toEqual([
+        expect.objectContaining({ status: 'sent', channel: 'email', step: 'update-1' }),
+      ]);
+      expect(await store.getSend(keyOf(update(c.id)))).toMatchObject({ requestedChannel: 'sms', channel: 'email', status: 'sent' });
+
+      const fits = await sendMessage(deps, update(c.id, { stepId: 'update-2', maxSmsSegments: 1, extras: { ticket: { id: 'T1', status: 'open' } } }));
+      expect(fits).toMatchObject({ status: 'sent', channel: 'sms' });
+      expect(twilio.requests.filter((r) => r.form.To === c.phone)).toHaveLength(1);
+    });
+
+    it('is skipped with its segment count when the step has no fallback, or email cannot reach the customer', async () => {
+      const segments = await segmentsOfLongUpdate();
+      const reason = `sms-too-long:${segments}-segments`;
+      const c = await seed({ preferredChannel: 'sms' });
+      const noEmail = await seed({ preferredChannel: 'sms', consentEmail: false });
+      const sentBefore = { mails: smtp.messages.length, texts: twilio.requests.length };
+
+      expect(await sendMessage(deps, update(c.id, { maxSmsSegments: 1, fallback: false }))).toEqual({ status: 'skipped', reason, channel: 'sms' });
+      expect(await sendMessage(deps, update(noEmail.id, { maxSmsSegments: 1, fallback: true }))).toEqual({ status: 'skipped', reason, channel: 'sms' });
+      expect({ mails: smtp.messages.length, texts: twilio.requests.length }).toEqual(sentBefore);
+      for (const customer of [c, noEmail]) {
+        expect(await store.listOutcomes({ workflowId: update(customer.id).workflowId })).toEqual([
+          expect.objectContaining({ status: 'skipped', channel: 'sms', reason, step: 'update-1' }),
+        ]);
+      }
+    });
   });
 
   describe('exactly once under faults', () => {

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { campaignFor, loadCatalog, parseDefinition } from '../../src/campaigns/catalog';
-import { STAGES } from '../../src/shared/campaign-definition';
+import { STAGES, type CampaignDefinition } from '../../src/shared/campaign-definition';
 
 describe('campaign catalog', () => {
   it('loads and validates every shipped definition, one default per stage', async () => {
@@ -35,9 +35,37 @@ describe('campaign catalog', () => {
   });
 });
 
+/** The waits a journey of the stage goes through, in ms (not offer validity or send deadlines, which are no waits). */
+function journeyWaits(definition: CampaignDefinition): Record<string, number> {
+  const steps = (list: { id: string; after: number }[]) => Object.fromEntries(list.map((s) => [`steps.${s.id}.after`, s.after]));
+  switch (definition.stage) {
+    case 'onboarding':
+      return { ...steps(definition.steps), finalWait: definition.finalWait };
+    case 'winback':
+      return { ...steps(definition.steps), finalWait: definition.finalWait, 'churnSurvey.timeout': definition.churnSurvey.timeout };
+    case 'nurture':
+      return { 'touch.every': definition.touch.every, 'inactivity.threshold': definition.inactivity.threshold };
+    case 'complaint':
+      return {
+        'sla.firstResponse': definition.sla.firstResponse,
+        'sla.resolution': definition.sla.resolution,
+        'coreSla.firstResponse': definition.coreSla.firstResponse,
+        'coreSla.resolution': definition.coreSla.resolution,
+        'csat.timeout': definition.csat.timeout,
+      };
+  }
+}
+
 describe('demo campaigns', () => {
   it('are valid and use second-scale timing', async () => {
     const catalog = await loadCatalog(path.resolve('campaigns/demo'));
-    for (const stage of STAGES) expect(campaignFor(catalog, stage).definition.id).toMatch(/^demo-/);
+    for (const stage of STAGES) {
+      const { definition } = campaignFor(catalog, stage);
+      expect(definition.id).toMatch(/^demo-/);
+      const waits = Object.entries(journeyWaits(definition));
+      expect(waits.length).toBeGreaterThan(0);
+      // Every wait within a minute, so a demo journey runs its course while someone watches.
+      expect(waits.filter(([, ms]) => ms > 60_000).map(([field, ms]) => `${stage} ${field}: ${ms} ms`)).toEqual([]);
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { assign, unitInterval } from '../../src/shared/assignment';
+import { assign, fnv1a, unitInterval } from '../../src/shared/assignment';
 import { parseDuration } from '../../src/shared/duration';
 import { pointsFor, tierFor } from '../../src/shared/loyalty';
 import { nextSendableTime } from '../../src/shared/quiet-hours';
@@ -49,6 +49,41 @@ describe('assign', () => {
     expect(held / n).toBeLessThan(0.11);
     expect(b / n).toBeGreaterThan(0.73);
     expect(b / n).toBeLessThan(0.77);
+  });
+
+  it('spreads consecutive ids (one bulk import) over holdout and variants, block by block', () => {
+    const equal = [
+      { name: 'control', weight: 1 },
+      { name: 'short-subject', weight: 1 },
+    ];
+    for (const idOf of [(i: number) => `cust-${i}`, (i: number) => String(100_000 + i)]) {
+      let run = 0;
+      let longestHoldoutRun = 0;
+      const clustered: string[] = [];
+      for (let block = 0; block < 10; block++) {
+        let held = 0;
+        let control = 0;
+        for (let i = block * 100; i < (block + 1) * 100; i++) {
+          const a = assign(idOf(i), 'welcome-series', 10, equal);
+          run = a.holdout ? run + 1 : 0;
+          longestHoldoutRun = Math.max(longestHoldoutRun, run);
+          if (a.holdout) held++;
+          else if (a.variant === 'control') control++;
+        }
+        // Binomial(100, 0.1) and Binomial(~90, 0.5): more than 3 standard deviations out means clustering.
+        if (held < 2 || held > 20 || control < 25 || control > 65) clustered.push(`${idOf(block * 100)}: ${held} held, ${control} control`);
+      }
+      expect(clustered).toEqual([]);
+      expect(longestHoldoutRun).toBeLessThanOrEqual(5);
+    }
+  });
+
+  it('keeps the plain FNV-1a draw for journeys started before revision 12', () => {
+    // Published FNV-1a 32-bit test vectors.
+    expect(fnv1a('a')).toBe(0xe40c292c);
+    expect(fnv1a('foobar')).toBe(0xbf9cf968);
+    expect(unitInterval('x', 'salt', 'fnv1a')).toBe(fnv1a('salt:x') / 2 ** 32);
+    expect(unitInterval('x', 'salt', 'mixed')).not.toBe(unitInterval('x', 'salt', 'fnv1a'));
   });
 
   it('holds out nobody at 0% and everybody at 100%', () => {

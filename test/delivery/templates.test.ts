@@ -34,7 +34,7 @@ describe('checkTemplates', () => {
   test('the real templates/ folder is clean and has every required template', async () => {
     const problems = await checkTemplates(defaultTemplatesDir(), { required: REQUIRED_TEMPLATES });
     expect(problems.map(formatProblem)).toEqual([]);
-    expect(REQUIRED_TEMPLATES).toHaveLength(17);
+    expect(REQUIRED_TEMPLATES).toHaveLength(18);
   });
 
   test('reports each problem kind with file and line', async () => {

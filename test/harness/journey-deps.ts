@@ -22,6 +22,8 @@ export interface TestJourneyDepsOptions {
   linkSecret?: string;
   /** The clock quiet hours, deadlines and leases are judged by (a time-skipping server's, in journey tests). */
   clock?: () => Promise<number>;
+  /** Frequency caps per channel (default: 100 a day on each, so no test is capped unless it asks). */
+  frequencyCap?: JourneyDeps['frequencyCap'];
 }
 
 /** The activities' real dependencies, wired to the local SMTP and Twilio-shaped servers; caps lifted for tests. */
@@ -49,7 +51,7 @@ export function buildTestJourneyDeps(o: TestJourneyDepsOptions): JourneyDeps {
     renderer: createTemplateRenderer(),
     links: { publicBaseUrl, secret: o.linkSecret ?? 'test-secret-test-secret' },
     brandName: 'Shop',
-    frequencyCap: { email: { max: 100, windowMs: 86_400_000 }, sms: { max: 100, windowMs: 86_400_000 } },
+    frequencyCap: o.frequencyCap ?? { email: { max: 100, windowMs: 86_400_000 }, sms: { max: 100, windowMs: 86_400_000 } },
     clock: o.clock,
     temporal: { client: o.client, taskQueue: o.taskQueue, catalog: o.catalog },
   };

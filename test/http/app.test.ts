@@ -14,8 +14,17 @@ describe('HTTP API skeleton', () => {
   });
 
   it('answers malformed JSON with 400, not 500', async () => {
-    const response = await kit.app.inject({ method: 'POST', url: '/health', headers: { 'content-type': 'application/json' }, payload: '{"a":' });
+    // A real JSON route, authorised: only the body's syntax is wrong.
+    const response = await kit.app.inject({
+      method: 'PUT',
+      url: '/customers/malformed',
+      headers: { ...kit.auth, 'content-type': 'application/json' },
+      payload: '{"name": "Ada",',
+    });
     expect(response.statusCode).toBe(400);
+    expect(response.headers['content-type']).toMatch(/^application\/json/);
+    expect(response.json()).toEqual({ error: expect.any(String), message: expect.stringMatching(/json/i) });
+    expect(await kit.store.getCustomer('malformed')).toBeUndefined();
   });
 
   it('serves on a real socket', async () => {

@@ -92,6 +92,14 @@ describe('support system webhooks (HMAC signed)', () => {
     await expect(kit.env.client.workflow.getHandle(`complaint-${body.ticketId}`).describe()).rejects.toThrow();
   });
 
+  it('checks the signature over the body bytes as sent, not over a re-serialisation', async () => {
+    const raw = '{\n  "type" : "update",\n  "note": "caf\\u00e9"\n}';
+    // Signed correctly, so it gets past the signature to the ticket lookup (no complaint has this ticket).
+    const response = await post(`/complaints/${newTicket()}/events`, raw);
+    expect(response.statusCode).toBe(404);
+    expect(response.json().message).toMatch(/no open complaint/);
+  });
+
   it('refuses a correctly signed request whose timestamp is outside the tolerance (401 stale), either way', async () => {
     const customer = await seedCustomer(kit.store);
     const body = { ticketId: newTicket(), customerId: customer.id };
@@ -104,6 +112,16 @@ describe('support system webhooks (HMAC signed)', () => {
     const future = await post('/complaints', body, { timestamp: unixNow() + tolerance + 60 });
     expect(future.statusCode).toBe(401);
     expect(future.json().message).toMatch(/stale/);
+  });
+
+  it('refuses a request whose timestamp was changed after signing (the timestamp is signed too)', async () => {
+    const customer = await seedCustomer(kit.store);
+    const body = { ticketId: newTicket(), customerId: customer.id };
+    // Both times are within the tolerance: only the signature can refuse it.
+    const signedAt = unixNow() - 30;
+    const restamped = await post('/complaints', body, { timestamp: signedAt, headers: { 'x-retention-timestamp': String(signedAt + 30) } });
+    expect(restamped.statusCode).toBe(401);
+    expect(restamped.json().message).toMatch(/signature does not match/);
   });
 
   it('refuses a replayed request (409) even when the first one failed on its input', async () => {

@@ -12,18 +12,28 @@ describe('HTTP API: customers', () => {
   const paths = (body: { issues?: Issue[] }) => (body.issues ?? []).map((i) => i.path);
 
   describe('authentication', () => {
+    // Valid requests (the last line proves it with the token), so only the missing or wrong token can refuse them.
     it.each([
-      ['GET', '/customers/ada'],
-      ['PUT', '/customers/ada'],
-      ['PUT', '/customers/ada/consent'],
-      ['POST', '/customers/import'],
-    ] as const)('%s %s answers 401 without a token and 403 with a wrong one', async (method, url) => {
-      const none = await kit.app.inject({ method, url, payload: {} });
+      ['GET', '/customers/auth-probe', undefined],
+      ['PUT', '/customers/auth-probe', { name: 'Changed', consentEmail: false }],
+      ['PUT', '/customers/auth-probe/consent', { email: false }],
+      ['POST', '/customers/import', [{ id: 'auth-probe-imported', name: 'Imported' }]],
+    ] as const)('%s %s answers 401 without a token and 403 with a wrong one', async (method, url, payload) => {
+      await kit.store.upsertCustomer({ id: 'auth-probe', name: 'Probe', email: 'probe@example.com', consentEmail: true, consentSms: false });
+      const unchanged = () => kit.store.getCustomer('auth-probe');
+      const before = await unchanged();
+
+      const none = await kit.app.inject({ method, url, payload });
       expect(none.statusCode).toBe(401);
       expect(none.headers['www-authenticate']).toMatch(/^Bearer/);
-      const wrong = await kit.app.inject({ method, url, headers: { authorization: 'Bearer not-the-token' }, payload: {} });
+      const wrong = await kit.app.inject({ method, url, headers: { authorization: 'Bearer not-the-token' }, payload });
       expect(wrong.statusCode).toBe(403);
-      expect(await kit.store.getCustomer('ada')).toBeUndefined();
+      expect(none.body).not.toContain('probe@example.com');
+      expect(wrong.body).not.toContain('probe@example.com');
+      expect(await unchanged()).toEqual(before);
+      expect(await kit.store.getCustomer('auth-probe-imported')).toBeUndefined();
+
+      expect((await kit.app.inject({ method, url, headers: kit.auth, payload })).statusCode).toBe(200);
     });
   });
 

@@ -1,4 +1,5 @@
 import { getExpectedTwilioSignature } from 'twilio';
+import { sendMessage } from '../../src/activities/send-message';
 import type { CampaignDefinitionInput } from '../../src/shared/campaign-definition';
 import { journeyStateQuery } from '../../src/shared/messages';
 import { startJourney } from '../../src/triggers/journeys';
@@ -141,6 +142,74 @@ describe('Twilio webhooks', () => {
     expect(await consentSms(customer.id)).toBe(true);
   });
 
+  let sendCounter = 0;
+  /** One SMS through the real sendMessage activity and SMS transport, as a journey step would send it (a new step each call). */
+  const sendSms = (customerId: string) =>
+    sendMessage(kit.deps, {
+      workflowId: `twilio-test-${customerId}`,
+      runId: 'run-1',
+      stepId: `sms-${++sendCounter}`,
+      customerId,
+      stage: 'onboarding',
+      campaignId: onboarding.id,
+      step: 'welcome',
+      variant: 'control',
+      holdout: false,
+      channel: 'sms',
+      fallback: false,
+      templateId: 'onboarding/welcome',
+      extras: {},
+      whenCapped: 'skip',
+    });
+  const acceptedFor = (phone: string) => kit.twilio.messages.filter((m) => m.to === phone).length;
+  const requestsFor = (phone: string) => kit.twilio.requests.filter((r) => r.form.To === phone).length;
+
+  it('START after STOP lifts the suppression: the next SMS reaches Twilio', async () => {
+    const customer = await seedCustomer(kit.store, { phone: newPhone(), consentEmail: false, preferredChannel: 'sms' });
+    const phone = customer.phone as string;
+    await inbound(phone, 'STOP');
+    expect(await kit.store.isSuppressed('sms', phone)).toBe(true);
+    expect(await sendSms(customer.id)).toMatchObject({ status: 'skipped' });
+    expect(requestsFor(phone)).toBe(0);
+
+    await inbound(phone, 'START');
+    expect(await kit.store.isSuppressed('sms', phone)).toBe(false);
+    expect(await sendSms(customer.id)).toMatchObject({ status: 'sent', channel: 'sms', providerMessageId: expect.stringMatching(/^SM/) });
+    expect(acceptedFor(phone)).toBe(1);
+  });
+
+  it('START also lifts the suppression of a number Twilio refused as opted out (21610)', async () => {
+    const customer = await seedCustomer(kit.store, { phone: newPhone(), consentEmail: false, preferredChannel: 'sms' });
+    const phone = customer.phone as string;
+    kit.twilio.failNext(1, { kind: 'error', status: 400, code: 21610, message: 'Attempt to send to unsubscribed recipient' });
+    expect(await sendSms(customer.id)).toMatchObject({ status: 'bounced', channel: 'sms' });
+    expect(await kit.store.isSuppressed('sms', phone)).toBe(true);
+
+    await inbound(phone, 'START');
+    expect(await sendSms(customer.id)).toMatchObject({ status: 'sent', channel: 'sms' });
+    expect(acceptedFor(phone)).toBe(1);
+  });
+
+  it('keeps a number suppressed as invalid after START, and after STOP then START', async () => {
+    const customer = await seedCustomer(kit.store, { phone: newPhone(), consentEmail: false, preferredChannel: 'sms' });
+    const phone = customer.phone as string;
+    kit.twilio.failFor(phone, { kind: 'error', status: 400, code: 21211, message: "The 'To' number is not a valid phone number." });
+    expect(await sendSms(customer.id)).toMatchObject({ status: 'bounced', channel: 'sms' });
+    expect(await kit.store.isSuppressed('sms', phone)).toBe(true);
+    const requests = requestsFor(phone);
+
+    await inbound(phone, 'START');
+    expect(await consentSms(customer.id)).toBe(true);
+    expect(await kit.store.isSuppressed('sms', phone)).toBe(true);
+    expect(await sendSms(customer.id)).toEqual({ status: 'skipped', reason: 'sms-suppressed', channel: 'sms' });
+
+    await inbound(phone, 'STOP');
+    await inbound(phone, 'START');
+    expect(await kit.store.isSuppressed('sms', phone)).toBe(true);
+    expect(await sendSms(customer.id)).toEqual({ status: 'skipped', reason: 'sms-suppressed', channel: 'sms' });
+    expect(requestsFor(phone)).toBe(requests);
+  });
+
   it('suppresses a number that texts STOP even when no customer has it', async () => {
     const phone = newPhone();
     const response = await inbound(phone, 'Stop');
@@ -177,8 +246,12 @@ describe('Twilio webhooks', () => {
     expect(sent.channel).toBe('sms');
     const sid = sent.data?.providerMessageId as string;
     expect(sid).toMatch(/^SM/);
-    // The transport asked Twilio to call this API back.
-    expect(kit.twilio.requests.find((r) => r.form.To === customer.phone)?.form.StatusCallback).toBe(`${PUBLIC_BASE_URL}/webhooks/twilio/status`);
+    // Twilio posts its receipts to the URL the transport gave it, signed over that very URL: the API must accept them
+    // there. (The harness builds this transport; how production derives the URL: test/workers/wiring.test.ts.)
+    const callbackUrl = kit.twilio.requests.find((r) => r.form.To === customer.phone)?.form.StatusCallback ?? '';
+    const receipt = { MessageSid: sid, MessageStatus: 'queued', To: customer.phone as string };
+    const signedByTwilio = getExpectedTwilioSignature(kit.config.http.twilioAuthToken, callbackUrl, receipt);
+    expect((await post(new URL(callbackUrl).pathname, receipt, signedByTwilio)).statusCode).toBe(204);
 
     for (const step of ['sent', 'delivered', 'queued', 'sent', 'delivered', 'sending']) {
       const response = await status(sid, step, { To: customer.phone as string });

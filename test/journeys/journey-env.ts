@@ -1,6 +1,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { Context } from '@temporalio/activity';
 import { Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,7 +10,7 @@ import { createActivities, type JourneyDeps } from '../../src/activities';
 import { buildTestJourneyDeps } from '../harness/journey-deps';
 import { loadCatalog, parseDefinition, type CampaignCatalog } from '../../src/campaigns/catalog';
 import type { CampaignDefinitionInput } from '../../src/shared/campaign-definition';
-import type { JourneyResult } from '../../src/shared/journey-types';
+import type { JourneyInput, JourneyResult } from '../../src/shared/journey-types';
 import { createStore, type CustomerInput, type Store } from '../../src/store';
 import { startSmtpServer, type FakeSmtpServer } from '../fakes/smtp-server';
 import { startTwilioServer, type FakeTwilioServer } from '../fakes/twilio-server';
@@ -40,7 +41,8 @@ export interface JourneyTestKit {
   resultWithClockHeld<T = JourneyResult>(workflowId: string): Promise<T>;
   /**
    * With RECORD_HISTORIES=1 (`npm run histories:record`), saves the workflow's event history to
-   * test/histories/<name>.binpb (protobuf binary) for the replay test; otherwise does nothing.
+   * test/histories/<name>.rev<revision>.binpb (protobuf binary, revision from the journey's input) for the replay
+   * test; otherwise does nothing.
    */
   saveHistory(workflowId: string, name: string): Promise<void>;
   /** Runs `fn` with a fresh worker polling the kit's task queue (a worker runs only once). */
@@ -52,6 +54,8 @@ export async function startJourneyKit(
   campaigns: CampaignDefinitionInput[] = [],
   /** Replaces activities of the product's set (a fault to inject). */
   overrides: (activities: ReturnType<typeof createActivities>) => Partial<ReturnType<typeof createActivities>> = () => ({}),
+  /** Frequency caps lower than the harness's 100 a day per channel. */
+  options: { frequencyCap?: JourneyDeps['frequencyCap'] } = {},
 ): Promise<JourneyTestKit> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'journeys-'));
   const [env, smtp, twilio, store] = await Promise.all([
@@ -68,7 +72,7 @@ export async function startJourneyKit(
     catalog.defaults.set(entry.definition.stage, entry);
   }
   const taskQueue = uniqueTaskQueue('journey');
-  const deps = buildTestJourneyDeps({ store, smtp, twilio, client: env.client, taskQueue, catalog, dir, clock: serverClock });
+  const deps = buildTestJourneyDeps({ store, smtp, twilio, client: env.client, taskQueue, catalog, dir, clock: serverClock, frequencyCap: options.frequencyCap });
   const product = createActivities(deps);
   const activities = { ...product, ...overrides(product) };
   return {
@@ -94,7 +98,12 @@ export async function startJourneyKit(
     async saveHistory(workflowId: string, name: string) {
       if (!process.env.RECORD_HISTORIES) return;
       const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
-      await writeFile(path.resolve('test/histories', `${name}.binpb`), temporal.api.history.v1.History.encode(history).finish());
+      // One file per name and revision: a new revision's history joins the older ones, which running journeys replay.
+      const [input] = (history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? []).map((p) =>
+        defaultPayloadConverter.fromPayload<JourneyInput>(p),
+      );
+      const file = `${name}.rev${input?.revision ?? 0}.binpb`;
+      await writeFile(path.resolve('test/histories', file), temporal.api.history.v1.History.encode(history).finish());
     },
     async run<T>(fn: () => Promise<T>): Promise<T> {
       const worker = await createTestWorker(env.nativeConnection, taskQueue, activities);

@@ -59,4 +59,19 @@ describe.each(backends)('frequency cap on %s', (_dialect, open) => {
     expect(await ask('k5', t0 + 30 * hour)).toBe(false);
     expect(await ask('k6', t0 + 36 * hour)).toBe(true);
   });
+
+  it('names the moment a refused request gets a slot: when the oldest reservation in the window ages out', async () => {
+    const customerId = uid('cust');
+    const t0 = new Date('2025-06-01T00:00:00Z').getTime();
+    const window = (at: number) => ({ customerId, channel: 'email' as const, max: 2, windowMs: 24 * hour, now: new Date(at) });
+    expect(await fixture.store.frequencySlotFreesAt(window(t0))).toBe(t0);
+    expect(await fixture.store.reserveFrequencySlot({ ...window(t0 + 1 * hour), key: 'k1' })).toBe(true);
+    expect(await fixture.store.reserveFrequencySlot({ ...window(t0 + 5 * hour), key: 'k2' })).toBe(true);
+    expect(await fixture.store.frequencySlotFreesAt(window(t0 + 6 * hour))).toBe(t0 + 25 * hour);
+    // After k1 aged out and k3 took its slot, the next one frees when k2 ages out.
+    expect(await fixture.store.reserveFrequencySlot({ ...window(t0 + 25 * hour), key: 'k3' })).toBe(true);
+    expect(await fixture.store.frequencySlotFreesAt(window(t0 + 26 * hour))).toBe(t0 + 29 * hour);
+    // A lowered cap (1 now, 2 held) needs both to age out: k3's time.
+    expect(await fixture.store.frequencySlotFreesAt({ ...window(t0 + 26 * hour), max: 1 })).toBe(t0 + 49 * hour);
+  });
 });

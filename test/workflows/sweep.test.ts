@@ -97,22 +97,45 @@ describe('win-back sweep', () => {
     });
   });
 
-  it('reports its progress through the sweepProgress query and honours an explicit threshold', async () => {
-    kit = await startJourneyKit([winback()]);
+  it('reports its progress through the sweepProgress query while it runs, and honours an explicit threshold', async () => {
+    // The second page's starts wait for the test: the sweep is caught between pages.
+    let secondPageReached!: () => void;
+    const reached = new Promise<void>((resolve) => (secondPageReached = resolve));
+    let releaseSecondPage!: () => void;
+    const released = new Promise<void>((resolve) => (releaseSecondPage = resolve));
+    let pagesStarted = 0;
+    kit = await startJourneyKit([winback()], (product) => ({
+      async startWinbacks(input) {
+        if (++pagesStarted === 2) {
+          secondPageReached();
+          await released;
+        }
+        return product.startWinbacks(input);
+      },
+    }));
     toTerminate = [];
     const now = await kit.env.currentTimeMs();
-    const customer = await seedCustomer(kit.store, { lastActivityAt: new Date(now - 20 * DAY) });
-    toTerminate.push(`winback-${customer.id}`);
+    // Lapsed under the explicit 14 days, not under the campaign's 60; the third is active within 14 days.
+    const lapsed = await Promise.all([20, 30].map((days) => seedCustomer(kit.store, { lastActivityAt: new Date(now - days * DAY) })));
+    const active = await seedCustomer(kit.store, { lastActivityAt: new Date(now - 10 * DAY) });
+    toTerminate.push(...lapsed.map((c) => `winback-${c.id}`));
+    const firstId = lapsed.map((c) => c.id).sort()[0];
     await kit.run(async () => {
       const handle = await kit.env.client.workflow.start<typeof winbackSweepWorkflow>('winbackSweepWorkflow', {
         taskQueue: kit.taskQueue,
         workflowId: `sweep-query-${Date.now()}`,
-        args: [{ inactiveDays: 14 }],
+        args: [{ inactiveDays: 14, pageSize: 1 }],
       });
+      await reached;
+      const midway = await handle.query(sweepProgressQuery).finally(releaseSecondPage);
+      expect(midway).toMatchObject({ inactiveDays: 14, pages: 1, customersSeen: 1, started: 1, afterId: firstId, done: false });
+
       const result = await handle.result();
-      expect(result).toMatchObject({ inactiveDays: 14, customersSeen: 1, started: 1, pages: 1, done: true });
+      // Two full pages of one, then an empty one that ends the sweep.
+      expect(result).toMatchObject({ inactiveDays: 14, customersSeen: 2, started: 2, pages: 3, done: true });
       expect(await handle.query(sweepProgressQuery)).toEqual(result);
-      expect((await describeWinback(customer.id)).status.name).toBe('RUNNING');
+      for (const customer of lapsed) expect((await describeWinback(customer.id)).status.name).toBe('RUNNING');
+      await expect(describeWinback(active.id)).rejects.toBeInstanceOf(WorkflowNotFoundError);
     });
   });
 
