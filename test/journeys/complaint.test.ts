@@ -1,10 +1,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { CampaignDefinitionInput } from '../../src/shared/campaign-definition';
 import type { JourneyResult } from '../../src/shared/journey-types';
 import { journeyStateQuery, supportUpdateSignal, surveyAnswerSignal } from '../../src/shared/messages';
 import { startJourney } from '../../src/triggers/journeys';
+import { complaintCampaign } from './complaint-campaign';
 import { seedCustomer, startJourneyKit, subjectsTo, type JourneyTestKit } from './journey-env';
 
 const HOUR = 3_600_000;
@@ -12,27 +12,7 @@ const DAY = 24 * HOUR;
 /** Real time the workflow may spend on activities on top of the skipped time. */
 const SLACK = 60_000;
 
-const complaint = (overrides: Partial<CampaignDefinitionInput> = {}): CampaignDefinitionInput =>
-  ({
-    id: 'complaint-test',
-    version: 1,
-    stage: 'complaint',
-    holdoutPercent: 0,
-    sla: { firstResponse: '4 hours', resolution: '3 days' },
-    coreSla: { firstResponse: '1 hour', resolution: '1 day' },
-    coreTiers: ['gold'],
-    templates: {
-      acknowledge: 'complaint/acknowledge',
-      update: 'complaint/update',
-      escalated: 'complaint/escalated',
-      resolved: 'complaint/resolved',
-      survey: 'complaint/csat-survey',
-      recovery: 'complaint/recovery',
-    },
-    csat: { timeout: '3 days', lowRatingAtMost: 2 },
-    recoveryOffer: { discountPercent: 20, validFor: '30 days' },
-    ...overrides,
-  }) as CampaignDefinitionInput;
+const complaint = complaintCampaign;
 
 interface Webhook {
   url: string;

@@ -6,7 +6,6 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities, type JourneyDeps } from '../../src/activities';
 import { loadCatalog, parseDefinition, type CampaignCatalog } from '../../src/campaigns/catalog';
-import type { CampaignDefinitionInput } from '../../src/shared/campaign-definition';
 import type { JourneyResult } from '../../src/shared/journey-types';
 import { journeyStateQuery, supportUpdateSignal, surveyAnswerSignal } from '../../src/shared/messages';
 import { CampaignIdKey, CampaignStepKey, CustomerIdKey, LifecycleStageKey, OutcomeKey } from '../../src/shared/search-attributes';
@@ -16,6 +15,7 @@ import { startSmtpServer, type FakeSmtpServer } from '../fakes/smtp-server';
 import { startTwilioServer, type FakeTwilioServer } from '../fakes/twilio-server';
 import { createTestWorker, devServerEnv, uniqueTaskQueue } from '../harness';
 import { buildTestJourneyDeps } from '../harness/journey-deps';
+import { complaintCampaign } from './complaint-campaign';
 import { seedCustomer } from './journey-env';
 
 /**
@@ -23,24 +23,7 @@ import { seedCustomer } from './journey-env';
  * filters (`LifecycleStage="winback" AND Outcome="churned"`) and a one-line summary in the memo. Asserted on journeys
  * run on the real dev server, whose visibility store answers the same list queries the Web UI sends.
  */
-const campaign: CampaignDefinitionInput = {
-  id: 'search-attributes-complaint',
-  version: 3,
-  stage: 'complaint',
-  holdoutPercent: 0,
-  sla: { firstResponse: '4 hours', resolution: '3 days' },
-  coreSla: { firstResponse: '1 hour', resolution: '1 day' },
-  templates: {
-    acknowledge: 'complaint/acknowledge',
-    update: 'complaint/update',
-    escalated: 'complaint/escalated',
-    resolved: 'complaint/resolved',
-    survey: 'complaint/csat-survey',
-    recovery: 'complaint/recovery',
-  },
-  csat: { timeout: '3 days', lowRatingAtMost: 2 },
-  recoveryOffer: { discountPercent: 20, validFor: '30 days' },
-};
+const campaign = complaintCampaign({ id: 'search-attributes-complaint', version: 3, coreTiers: [] });
 
 /** Polls until `check` stops throwing (the list filters read the visibility store, which lags a little). */
 async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 15_000): Promise<T> {
