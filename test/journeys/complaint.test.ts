@@ -5,6 +5,7 @@ import type { JourneyResult } from '../../src/shared/journey-types';
 import { journeyStateQuery, supportUpdateSignal, surveyAnswerSignal } from '../../src/shared/messages';
 import { startJourney } from '../../src/triggers/journeys';
 import { complaintCampaign } from './complaint-campaign';
+import { eventually } from '../harness/eventually';
 import { seedCustomer, startJourneyKit, subjectsTo, type JourneyTestKit } from './journey-env';
 
 const HOUR = 3_600_000;
@@ -49,18 +50,6 @@ async function startWebhook(): Promise<Webhook> {
   };
 }
 
-/** Polls (in real time, without skipping any workflow time) until `check` stops throwing. */
-async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
 
 /** Undoes quoted-printable soft line breaks so text in a raw email can be searched. */
 const unfold = (raw: string) => raw.replace(/=\r?\n/g, '');

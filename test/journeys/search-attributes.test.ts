@@ -16,6 +16,7 @@ import { startTwilioServer, type FakeTwilioServer } from '../fakes/twilio-server
 import { createTestWorker, devServerEnv, uniqueTaskQueue } from '../harness';
 import { buildTestJourneyDeps } from '../harness/journey-deps';
 import { complaintCampaign } from './complaint-campaign';
+import { eventually } from '../harness/eventually';
 import { seedCustomer } from './journey-env';
 
 /**
@@ -25,18 +26,6 @@ import { seedCustomer } from './journey-env';
  */
 const campaign = complaintCampaign({ id: 'search-attributes-complaint', version: 3, coreTiers: [] });
 
-/** Polls until `check` stops throwing (the list filters read the visibility store, which lags a little). */
-async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
 
 describe('search attributes and memo of a journey (dev server)', () => {
   let env: TestWorkflowEnvironment;
