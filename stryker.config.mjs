@@ -38,6 +38,10 @@ export default {
       // (null, not undefined: the options reach the test-runner processes as JSON).
       globalSetup: '<rootDir>/test/harness/mutation-global-setup.ts',
       globalTeardown: null,
+      // jest.config.js has roots: ['<rootDir>/test'], and Stryker adds only the mutated file's folder, so jest's
+      // --findRelatedTests could not follow a test's imports through the rest of src/ (a test reaching
+      // src/shared/time-zone.ts through src/store was not "related") and skipped tests that cover the mutant.
+      roots: ['<rootDir>/test', '<rootDir>/src'],
       // Per mutant, only the test files holding a test that covered it (jest would load every related file).
       testSequencer: '<rootDir>/test/harness/mutation-test-sequencer.mjs',
       testPathIgnorePatterns: [

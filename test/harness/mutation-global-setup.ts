@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import globalSetup from './global-setup';
+import globalTeardown from './global-teardown';
 import type { TestPostgres } from './postgres';
 
 const started = Symbol.for('retention.mutationHarness');
@@ -15,10 +16,15 @@ const started = Symbol.for('retention.mutationHarness');
  * runs it once per worker process and keeps what it started; Stryker's config leaves out the global teardown.
  * What it started goes with the worker: Stryker kills a worker's whole process tree (the dev server is a child),
  * and a watchdog outside that tree stops the PostgreSQL cluster, which pg_ctl daemonized, and deletes its folder.
+ * A worker whose Stryker process went away without disposing of it (Ctrl-C: the Temporal runtime catches SIGINT and
+ * SIGTERM, so the worker lives on) notices its IPC channel close, stops the servers and exits.
  */
 export default async function mutationGlobalSetup(): Promise<void> {
   const state = globalThis as { [started]?: Promise<void>; __postgres?: TestPostgres };
-  state[started] ??= globalSetup().then(() => watchPostgres(state.__postgres));
+  state[started] ??= globalSetup().then(async () => {
+    process.once('disconnect', () => void globalTeardown().finally(() => process.exit(1)));
+    await watchPostgres(state.__postgres);
+  });
   await state[started];
 }
 
