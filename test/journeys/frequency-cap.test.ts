@@ -1,14 +1,12 @@
-import type { temporal } from '@temporalio/proto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { JourneyDeps } from '../../src/activities';
 import { parseDefinition } from '../../src/campaigns/catalog';
 import type { SendMessageInput, SendMessageResult } from '../../src/shared/activity-contracts';
 import type { CampaignDefinitionInput } from '../../src/shared/campaign-definition';
-import type { JourneyState } from '../../src/shared/journey-types';
 import { journeyStateQuery } from '../../src/shared/messages';
 import { recordCustomerEvent } from '../../src/triggers/customer-events';
 import { journeyWorkflowId, startJourney } from '../../src/triggers/journeys';
-import { seedCustomer, startJourneyKit, type JourneyTestKit } from './journey-env';
+import { seedCustomer, startJourneyKit, timestampMs, waitForState, type JourneyTestKit } from './journey-env';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -64,23 +62,7 @@ async function sendAttempts(kit: JourneyTestKit, workflowId: string): Promise<Se
   return [...byEventId.values()];
 }
 
-function timestampMs(ts: temporal.api.history.v1.IHistoryEvent['eventTime']): number {
-  if (!ts) throw new Error('history event without a time');
-  return Number(ts.seconds ?? 0) * 1000 + Math.floor((ts.nanos ?? 0) / 1e6);
-}
-
 const outcome = (r: SendMessageResult | undefined) => (r ? `${r.status}:${'reason' in r ? r.reason : ''}` : 'pending');
-
-async function waitForState(kit: JourneyTestKit, workflowId: string, accept: (state: JourneyState) => boolean): Promise<JourneyState> {
-  const handle = kit.env.client.workflow.getHandle(workflowId);
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const state = await handle.query(journeyStateQuery).catch(() => undefined);
-    if (state && accept(state)) return state;
-    if (Date.now() > deadline) throw new Error(`journey ${workflowId} never reached the expected state: ${JSON.stringify(state)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** The outcome rows one step of a journey wrote, as `status:channel:reason`. */
 async function stepRows(kit: JourneyTestKit, workflowId: string, step: string): Promise<string[]> {

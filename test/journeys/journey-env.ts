@@ -10,7 +10,8 @@ import { createActivities, type JourneyDeps } from '../../src/activities';
 import { buildTestJourneyDeps } from '../harness/journey-deps';
 import { loadCatalog, parseDefinition, type CampaignCatalog } from '../../src/campaigns/catalog';
 import type { CampaignDefinitionInput } from '../../src/shared/campaign-definition';
-import type { JourneyInput, JourneyResult } from '../../src/shared/journey-types';
+import type { JourneyInput, JourneyResult, JourneyState } from '../../src/shared/journey-types';
+import { journeyStateQuery } from '../../src/shared/messages';
 import { createStore, type CustomerInput, type Store } from '../../src/store';
 import { startSmtpServer, type FakeSmtpServer } from '../fakes/smtp-server';
 import { startTwilioServer, type FakeTwilioServer } from '../fakes/twilio-server';
@@ -152,4 +153,22 @@ export function subjectsTo(smtp: FakeSmtpServer, address: string): string[] {
   return smtp.messages
     .filter((m) => m.envelope.to.includes(address))
     .map((m) => /^Subject: (.*)$/im.exec(m.raw)?.[1]?.trim() ?? '');
+}
+
+/** A history event's time in epoch milliseconds. */
+export function timestampMs(ts: temporal.api.history.v1.IHistoryEvent['eventTime']): number {
+  if (!ts) throw new Error('history event without a time');
+  return Number(ts.seconds ?? 0) * 1000 + Math.floor((ts.nanos ?? 0) / 1e6);
+}
+
+/** Queries the journey's state until `accept` holds (15 s of real time). */
+export async function waitForState(kit: JourneyTestKit, workflowId: string, accept: (state: JourneyState) => boolean): Promise<JourneyState> {
+  const handle = kit.env.client.workflow.getHandle(workflowId);
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const state = await handle.query(journeyStateQuery).catch(() => undefined);
+    if (state && accept(state)) return state;
+    if (Date.now() > deadline) throw new Error(`journey ${workflowId} never reached the expected state: ${JSON.stringify(state)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

@@ -1,12 +1,10 @@
-import type { temporal } from '@temporalio/proto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { parseDefinition } from '../../src/campaigns/catalog';
 import type { SendMessageInput } from '../../src/shared/activity-contracts';
 import type { CampaignDefinitionInput } from '../../src/shared/campaign-definition';
-import type { JourneyState } from '../../src/shared/journey-types';
 import { journeyStateQuery } from '../../src/shared/messages';
 import { journeyWorkflowId, startJourney } from '../../src/triggers/journeys';
-import { seedCustomer, startJourneyKit, type JourneyTestKit } from './journey-env';
+import { seedCustomer, startJourneyKit, timestampMs, waitForState, type JourneyTestKit } from './journey-env';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -67,22 +65,6 @@ async function sendAttempts(kit: JourneyTestKit, workflowId: string): Promise<Se
     attempts.push({ step: input?.step ?? '?', channel: input?.channel ?? '?', scheduledAt: timestampMs(event.eventTime) });
   }
   return attempts;
-}
-
-function timestampMs(ts: temporal.api.history.v1.IHistoryEvent['eventTime']): number {
-  if (!ts) throw new Error('history event without a time');
-  return Number(ts.seconds ?? 0) * 1000 + Math.floor((ts.nanos ?? 0) / 1e6);
-}
-
-async function waitForState(kit: JourneyTestKit, workflowId: string, accept: (state: JourneyState) => boolean): Promise<JourneyState> {
-  const handle = kit.env.client.workflow.getHandle(workflowId);
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const state = await handle.query(journeyStateQuery).catch(() => undefined);
-    if (state && accept(state)) return state;
-    if (Date.now() > deadline) throw new Error(`journey ${workflowId} never reached the expected state: ${JSON.stringify(state)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('SMS quiet hours in a journey (time skipping, real store, SMTP and Twilio-shaped servers)', () => {
