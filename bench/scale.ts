@@ -320,6 +320,7 @@ async function main(): Promise<void> {
     };
     const workerEnv: Record<string, string> = {
       ...baseEnv(),
+      RETENTION_ENV: 'development',
       TEMPORAL_ADDRESS: server.address,
       TEMPORAL_NAMESPACE: server.namespace,
       TEMPORAL_TASK_QUEUE: taskQueue,

@@ -3,6 +3,9 @@ import { z } from 'zod';
 import { isTimeZone } from './shared/time-zone';
 import { parseDuration } from './shared/duration';
 
+/** The widest WEBHOOK_TOLERANCE accepted: a signed support request is replayable for that long, so it stays short. */
+export const MAX_WEBHOOK_TOLERANCE_MS = 15 * 60_000;
+
 /** Thrown when the environment does not describe a usable configuration; `message` names each bad variable. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -31,6 +34,11 @@ export const WORKER_DEFAULTS = {
  * a Temporal dev server on localhost, a SQLite file and a local outbox under `.data/`.
  */
 const EnvSchema = z.object({
+  /**
+   * `development` allows the built-in credentials and a plain-http PUBLIC_BASE_URL (the demo, the tests, `npm run
+   * fleet` on this machine); anything else is production, where the API and the worker refuse to start with them.
+   */
+  RETENTION_ENV: z.enum(['development', 'production'], { message: 'expected development or production' }).default('production'),
   TEMPORAL_ADDRESS: hostPort.optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('retention'),
@@ -52,7 +60,7 @@ const EnvSchema = z.object({
   FREQUENCY_CAP_EMAIL: z.coerce.number().int().min(1, 'expected at least 1 message').default(5),
   FREQUENCY_CAP_SMS: z.coerce.number().int().min(1, 'expected at least 1 message').default(3),
   FREQUENCY_CAP_WINDOW: z.string().refine((v) => parseDuration(v) !== undefined, 'expected a duration such as "7 days" or "P7D"').default('7 days'),
-  LINK_SIGNING_SECRET: z.string().min(16, 'expected at least 16 characters').default('dev-only-link-signing-secret-change-me'),
+  LINK_SIGNING_SECRET: z.string().min(16, 'expected at least 16 characters').optional(),
   DATABASE_URL: z
     .string()
     .regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'expected sqlite:<file> or postgres://user:pass@host:port/db')
@@ -102,15 +110,22 @@ const EnvSchema = z.object({
   WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: z.coerce.number().int().min(1, 'expected at least 1 local activity').default(WORKER_DEFAULTS.maxConcurrentLocalActivities),
   /** A workflow bundle built ahead (`node src/workers/bundle-child.ts <file>` or its build); without it each worker builds one at start, in a child process. */
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
-  WEBHOOK_TOLERANCE: z.string().refine((v) => parseDuration(v) !== undefined, 'expected a duration such as "5 minutes"').default('5 minutes'),
+  WEBHOOK_TOLERANCE: z
+    .string()
+    .refine((v) => parseDuration(v) !== undefined, 'expected a duration such as "5 minutes"')
+    .refine((v) => (parseDuration(v) ?? 0) <= MAX_WEBHOOK_TOLERANCE_MS, 'expected at most 15 minutes: a signed request can be replayed for that long')
+    .default('5 minutes'),
 });
 
 /** Development-only credentials used when the embedded default runs without configured ones; never for production. */
 export const DEV_CREDENTIALS = {
   apiToken: 'dev-marketer-token-change-me',
   supportWebhookSecret: 'dev-support-webhook-secret-change-me',
-  twilioAuthToken: 'dev-twilio-auth-token',
+  linkSigningSecret: 'dev-only-link-signing-secret-change-me',
 } as const;
+
+/** The processes that check their configuration before they start serving. */
+export type ServingRole = 'api' | 'worker';
 
 export type Env = Record<string, string | undefined>;
 
@@ -190,7 +205,9 @@ export function loadConfig(env: Env = process.env) {
     campaignsDir: path.resolve(e.CAMPAIGNS_DIR),
     templatesDir: e.TEMPLATES_DIR === undefined ? undefined : path.resolve(e.TEMPLATES_DIR),
     escalationWebhookUrl: e.ESCALATION_WEBHOOK_URL,
-    linkSigningSecret: e.LINK_SIGNING_SECRET,
+    /** RETENTION_ENV=development: built-in credentials and plain http allowed (see requireSafeToServe). */
+    development: e.RETENTION_ENV === 'development',
+    linkSigningSecret: e.LINK_SIGNING_SECRET ?? DEV_CREDENTIALS.linkSigningSecret,
     brandName: e.BRAND_NAME,
     frequencyCap: {
       email: { max: e.FREQUENCY_CAP_EMAIL, windowMs: parseDuration(e.FREQUENCY_CAP_WINDOW) as number },
@@ -228,12 +245,51 @@ export function loadConfig(env: Env = process.env) {
       supportWebhookSecret: e.SUPPORT_WEBHOOK_SECRET ?? DEV_CREDENTIALS.supportWebhookSecret,
       /** How old a signed webhook's timestamp may be (either way) before it is refused as a replay. */
       webhookToleranceMs: parseDuration(e.WEBHOOK_TOLERANCE) as number,
-      /** Twilio signs its webhooks with the account's auth token. */
-      twilioAuthToken: e.TWILIO_AUTH_TOKEN ?? DEV_CREDENTIALS.twilioAuthToken,
-      /** True when any credential above is a development default (the API warns at start). */
-      usesDevCredentials: !e.API_TOKENS || !e.SUPPORT_WEBHOOK_SECRET || !e.TWILIO_AUTH_TOKEN,
+    },
+    /** The settings left to their development defaults, for requireSafeToServe. */
+    unset: {
+      apiTokens: !e.API_TOKENS,
+      supportWebhookSecret: !e.SUPPORT_WEBHOOK_SECRET,
+      linkSigningSecret: !e.LINK_SIGNING_SECRET,
+      publicBaseUrl: !e.PUBLIC_BASE_URL,
     },
   };
 }
 
 export type AppConfig = ReturnType<typeof loadConfig>;
+
+/**
+ * What must be set before `role` may serve outside development, one line per variable: the built-in credentials are
+ * public (they are in this repository), and PUBLIC_BASE_URL is what every unsubscribe and survey link, List-Unsubscribe
+ * header and Twilio signature is made from, so it must be the real https address. Empty in development.
+ */
+export function unsafeToServe(config: AppConfig, role: ServingRole): string[] {
+  if (config.development) return [];
+  const lines: string[] = [];
+  if (role === 'api' && config.unset.apiTokens) {
+    lines.push('API_TOKENS: set the marketer API tokens (comma-separated, at least 16 characters each); the built-in development token is public');
+  }
+  if (role === 'api' && config.unset.supportWebhookSecret) {
+    lines.push("SUPPORT_WEBHOOK_SECRET: set the secret the support system signs its webhooks with (at least 16 characters); the built-in one is public");
+  }
+  if (config.unset.linkSigningSecret) {
+    lines.push('LINK_SIGNING_SECRET: set a secret of at least 16 characters; it signs every unsubscribe and survey link, and the built-in one is public');
+  }
+  if (config.unset.publicBaseUrl) {
+    lines.push('PUBLIC_BASE_URL: set the https address customers and Twilio reach the API at, such as https://retention.example.com');
+  } else if (!config.http.publicBaseUrl.startsWith('https://')) {
+    lines.push(`PUBLIC_BASE_URL: expected an https address outside development (got ${JSON.stringify(config.http.publicBaseUrl)})`);
+  }
+  return lines;
+}
+
+/** Throws a ConfigError naming each variable to set when `role` would serve with development settings outside development. */
+export function requireSafeToServe(config: AppConfig, role: ServingRole): void {
+  const lines = unsafeToServe(config, role);
+  if (lines.length === 0) return;
+  throw new ConfigError(
+    `Refusing to start the ${role === 'api' ? 'API' : 'worker'} with development settings (RETENTION_ENV is not development). Set:\n` +
+      lines.map((line) => `  ${line}`).join('\n') +
+      '\n(or RETENTION_ENV=development for a trial on this machine)',
+  );
+}

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ConfigError, loadConfig, WORKER_DEFAULTS } from '../src/config';
+import { ConfigError, loadConfig, requireSafeToServe, unsafeToServe, WORKER_DEFAULTS } from '../src/config';
 
 describe('loadConfig', () => {
   it('gives the embedded setup when nothing is set', () => {
@@ -85,5 +85,50 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '10', WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '20' })).toThrow(
       /WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: expected at most WORKER_MAX_CACHED_WORKFLOWS \(10\)/,
     );
+  });
+});
+
+describe('development settings outside development', () => {
+  const deploy = {
+    API_TOKENS: 'dashboard-token-0123456789,ops-token-0123456789',
+    SUPPORT_WEBHOOK_SECRET: 'support-secret-0123456789',
+    LINK_SIGNING_SECRET: 'link-secret-0123456789',
+    PUBLIC_BASE_URL: 'https://retention.example.com',
+  };
+  const variables = (lines: string[]) => lines.map((line) => line.slice(0, line.indexOf(':')));
+
+  it('are refused by default: the API names the four variables to set, the worker the two it uses', () => {
+    const config = loadConfig({});
+    expect(variables(unsafeToServe(config, 'api'))).toEqual(['API_TOKENS', 'SUPPORT_WEBHOOK_SECRET', 'LINK_SIGNING_SECRET', 'PUBLIC_BASE_URL']);
+    expect(variables(unsafeToServe(config, 'worker'))).toEqual(['LINK_SIGNING_SECRET', 'PUBLIC_BASE_URL']);
+    expect(() => requireSafeToServe(config, 'worker')).toThrow(ConfigError);
+  });
+
+  it('names exactly the one variable left to its development default', () => {
+    for (const name of Object.keys(deploy) as (keyof typeof deploy)[]) {
+      const { [name]: _left, ...rest } = deploy;
+      expect(variables(unsafeToServe(loadConfig(rest), 'api'))).toEqual([name]);
+    }
+  });
+
+  it('wants PUBLIC_BASE_URL on https outside development', () => {
+    const lines = unsafeToServe(loadConfig({ ...deploy, PUBLIC_BASE_URL: 'http://retention.example.com' }), 'worker');
+    expect(lines).toEqual(['PUBLIC_BASE_URL: expected an https address outside development (got "http://retention.example.com")']);
+  });
+
+  it('are allowed with every secret set and an https address, and in development', () => {
+    expect(unsafeToServe(loadConfig(deploy), 'api')).toEqual([]);
+    expect(() => requireSafeToServe(loadConfig(deploy), 'api')).not.toThrow();
+    expect(unsafeToServe(loadConfig({ RETENTION_ENV: 'development' }), 'api')).toEqual([]);
+    expect(loadConfig({}).development).toBe(false);
+  });
+
+  it('bounds WEBHOOK_TOLERANCE: a signed support request stays replayable that long', () => {
+    expect(loadConfig({ WEBHOOK_TOLERANCE: '15 minutes' }).http.webhookToleranceMs).toBe(15 * 60_000);
+    expect(() => loadConfig({ WEBHOOK_TOLERANCE: '1 hour' })).toThrow('WEBHOOK_TOLERANCE: expected at most 15 minutes');
+  });
+
+  it('names RETENTION_ENV when it is neither development nor production', () => {
+    expect(() => loadConfig({ RETENTION_ENV: 'dev' })).toThrow('RETENTION_ENV: expected development or production (got "dev")');
   });
 });

@@ -30,7 +30,7 @@ export function demoApi(baseUrl: string, token: string, supportSecret: string): 
       return call('POST', path, {
         'content-type': 'application/json',
         [SUPPORT_TIMESTAMP_HEADER]: String(timestamp),
-        [SUPPORT_SIGNATURE_HEADER]: signSupportRequest(supportSecret, timestamp, raw),
+        [SUPPORT_SIGNATURE_HEADER]: signSupportRequest(supportSecret, { timestamp, method: 'POST', path, rawBody: raw }),
       }, raw, expect);
     },
     async form(url, fields) {

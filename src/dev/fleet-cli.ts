@@ -7,6 +7,19 @@ import { FleetStartAborted, startFleet, type Fleet, type FleetOptions } from './
 import { portsAround } from './temporal-postgres';
 import { describeServerBinaries, resolveTemporalServer } from './temporal-server-binaries';
 
+/**
+ * The fleet runs on this machine, its APIs on 127.0.0.1: unless told otherwise it is a development deployment, so the
+ * built-in credentials are allowed. RETENTION_ENV=production makes its workers and APIs check like any other.
+ */
+function fleetEnv(env: Env, log: (line: string) => void): Record<string, string> {
+  const product = productEnv(env);
+  if (product.RETENTION_ENV === undefined) {
+    log('RETENTION_ENV is not set: the fleet runs as development (built-in credentials allowed; set RETENTION_ENV=production to check like a deploy)');
+    product.RETENTION_ENV = 'development';
+  }
+  return product;
+}
+
 /** The product's settings from this environment, for the workers and APIs (the fleet adds its own addresses). */
 function productEnv(env: Env): Record<string, string> {
   return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''));
@@ -73,7 +86,7 @@ runMain(async () => {
     temporalPorts: portsAround(settings.temporalPort),
     workers: settings.workers,
     apiPorts,
-    env: productEnv(process.env),
+    env: fleetEnv(process.env, log),
     log,
     setup: async (temporalAddress) => {
       const fleetConfig = loadConfig({ ...process.env, TEMPORAL_ADDRESS: temporalAddress });

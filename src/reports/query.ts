@@ -7,6 +7,19 @@ export type ReportFormat = (typeof REPORT_FORMATS)[number];
 /** Period used when `from` is not given (CLI and page alike): the 90 days before `to`. */
 export const DEFAULT_PERIOD_MS = 90 * 86_400_000;
 
+/**
+ * The longest period a report covers: ten years, at most 121 monthly trend buckets. Without a bound, from=0001 to=9999
+ * builds a bucket expression with about 100,000 arms and holds the event loop.
+ */
+export const MAX_PERIOD_MS = 3_653 * 86_400_000;
+
+/** Why a period is not reportable (reversed or too long), or undefined when it is. */
+export function periodProblem(from: Date, to: Date): string | undefined {
+  if (from.getTime() >= to.getTime()) return `must be before to (${from.toISOString()} is not before ${to.toISOString()})`;
+  if (to.getTime() - from.getTime() > MAX_PERIOD_MS) return `expected a period of at most 10 years (${from.toISOString()} to ${to.toISOString()} is longer)`;
+  return undefined;
+}
+
 /** A bad report option; `option` is its name as the caller spelt it (without dashes). */
 export class ReportOptionError extends Error {
   override name = 'ReportOptionError';
@@ -74,9 +87,8 @@ export function parseReportOptions(raw: RawReportOptions, now: Date = new Date()
   };
   const to = date('to', options.to) ?? now;
   const from = date('from', options.from) ?? new Date(to.getTime() - DEFAULT_PERIOD_MS);
-  if (from.getTime() >= to.getTime()) {
-    throw new ReportOptionError('from', `must be before to (${from.toISOString()} is not before ${to.toISOString()})`);
-  }
+  const problem = periodProblem(from, to);
+  if (problem) throw new ReportOptionError('from', problem);
   const query: ReportQuery = { from, to };
   if (options.stage) query.stage = options.stage;
   if (options.campaign) query.campaignId = options.campaign;

@@ -1,7 +1,7 @@
 import { verifyUnsubscribe, type UnsubscribeChannel } from '../delivery/unsubscribe-token';
 import { isMessageStatus, type Channel, type MessageStatus, type OutcomeStatus } from '../store';
 import type { TriggerContext } from './context';
-import { recordCustomerEvent } from './customer-events';
+import { EMAIL_UNSUBSCRIBE_REASON, recordCustomerEvent } from './customer-events';
 import { NotFoundError } from './errors';
 
 /**
@@ -97,7 +97,7 @@ export function isValidUnsubscribe(secret: string, link: SignedUnsubscribe): boo
 
 /**
  * The one-click unsubscribe from a signed link: withdraws consent for the link's channel and signals the
- * customer's running journeys. Idempotent: unsubscribing twice leaves the same state.
+ * customer's running journeys; an email link also suppresses the address, for every customer record that has it. Idempotent: unsubscribing twice leaves the same state.
  */
 export async function unsubscribeBySignedLink(
   ctx: TriggerContext,
@@ -106,7 +106,9 @@ export async function unsubscribeBySignedLink(
   at: Date = new Date(),
 ): Promise<{ customerId: string; channel: UnsubscribeChannel; deliveredTo: string[] }> {
   if (!isValidUnsubscribe(secret, link)) throw new InvalidLinkError('the unsubscribe link is not valid');
-  if (!(await ctx.store.getCustomer(link.customerId))) throw new NotFoundError(`unknown customer ${link.customerId}`);
+  const customer = await ctx.store.getCustomer(link.customerId);
+  if (!customer) throw new NotFoundError(`unknown customer ${link.customerId}`);
+  if (link.channel === 'email' && customer.email) await ctx.store.suppress('email', customer.email, EMAIL_UNSUBSCRIBE_REASON);
   const { deliveredTo } = await recordCustomerEvent(ctx, link.customerId, { type: 'unsubscribe', channel: link.channel }, at);
   return { customerId: link.customerId, channel: link.channel, deliveredTo };
 }

@@ -4,6 +4,12 @@ import { NotFoundError, parseInput } from './errors';
 import { customerEventId, type EventIdSources } from './event-ids';
 import { deliverCustomerEvent } from './journeys';
 
+/**
+ * Why an email address is suppressed after its owner's one-click unsubscribe: no customer record with the same address
+ * is mailed (as SMS STOP does for a number). The owner's own resubscribe lifts it.
+ */
+export const EMAIL_UNSUBSCRIBE_REASON = 'email-unsubscribe';
+
 const ACTIVITY_EVENTS = new Set<CustomerEvent['type']>(['purchase', 'activation', 'login']);
 
 /**
@@ -21,11 +27,13 @@ export async function recordCustomerEvent(
 ): Promise<{ event: CustomerEvent; deliveredTo: string[] }> {
   const parsed = parseInput(messageSchemas().customerEvent, raw, 'customer event');
   const event = { ...parsed, eventId: customerEventId(parsed, sources) };
-  if (!(await ctx.store.getCustomer(customerId))) throw new NotFoundError(`unknown customer ${customerId}`);
+  const customer = await ctx.store.getCustomer(customerId);
+  if (!customer) throw new NotFoundError(`unknown customer ${customerId}`);
   if (event.type === 'unsubscribe' || event.type === 'resubscribe') {
     const granted = event.type === 'resubscribe';
     const channels = event.channel === 'all' ? (['email', 'sms'] as const) : [event.channel];
     for (const channel of channels) await ctx.store.setConsent(customerId, channel, granted);
+    if (granted && channels.includes('email') && customer.email) await ctx.store.unsuppress('email', customer.email, [EMAIL_UNSUBSCRIBE_REASON]);
   }
   if (event.type === 'channel-preference') await ctx.store.setPreferredChannel(customerId, event.channel);
   if (ACTIVITY_EVENTS.has(event.type)) await ctx.store.touchActivity(customerId, at);

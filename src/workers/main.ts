@@ -1,5 +1,5 @@
 import { runMain } from '../cli-errors';
-import { loadConfig } from '../config';
+import { loadConfig, requireSafeToServe } from '../config';
 import { openProductionWorker } from './production-worker';
 
 /**
@@ -9,6 +9,7 @@ import { openProductionWorker } from './production-worker';
  */
 runMain(async () => {
   const config = loadConfig();
+  requireSafeToServe(config, 'worker');
   const { worker, close } = await openProductionWorker(config);
   try {
     console.log(`worker settings: ${JSON.stringify(config.worker)}`);

@@ -53,7 +53,7 @@ export class ApiClient {
       const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
       if (raw !== undefined) headers['content-type'] = 'application/json';
       if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
-      if (options.signed) Object.assign(headers, this.signedHeaders(raw ?? ''));
+      if (options.signed) Object.assign(headers, this.signedHeaders(method, path, raw ?? ''));
       Object.assign(headers, options.headers);
       let answer: ApiAnswer | undefined;
       let failure: string;
@@ -79,10 +79,10 @@ export class ApiClient {
     }
   }
 
-  /** `x-retention-timestamp` and `x-retention-signature` for this body, signed now. */
-  signedHeaders(raw: string): Record<string, string> {
+  /** `x-retention-timestamp` and `x-retention-signature` for this request, signed now (README: support webhooks). */
+  signedHeaders(method: string, path: string, raw: string): Record<string, string> {
     const timestamp = String(Math.floor(Date.now() / 1000));
-    const hex = createHmac('sha256', this.webhookSecret).update(`${timestamp}.${raw}`).digest('hex');
+    const hex = createHmac('sha256', this.webhookSecret).update(`${timestamp}.${method}.${path}.${raw}`).digest('hex');
     return { 'x-retention-timestamp': timestamp, 'x-retention-signature': `sha256=${hex}` };
   }
 }

@@ -57,6 +57,7 @@ export function productEnv(options: {
   const { world } = options;
   return {
     ...baseEnv(),
+    RETENTION_ENV: 'development',
     TEMPORAL_NAMESPACE: 'default',
     TEMPORAL_TASK_QUEUE: options.taskQueue,
     DATA_DIR: path.join(options.dir, 'data'),

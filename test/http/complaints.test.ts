@@ -5,8 +5,8 @@ import { seedCustomer } from '../journeys/journey-env';
 import { eventually, QUIET_COMPLAINT, startApiKit, SUPPORT_SECRET, type ApiKit } from './api-kit';
 
 /** Signed as the route description documents it, independently of the code under test. */
-const sign = (secret: string, timestamp: number, rawBody: string) =>
-  `sha256=${createHmac('sha256', secret).update(`${timestamp}.${rawBody}`).digest('hex')}`;
+const sign = (secret: string, timestamp: number, method: string, path: string, rawBody: string) =>
+  `sha256=${createHmac('sha256', secret).update(`${timestamp}.${method}.${path}.${rawBody}`).digest('hex')}`;
 
 let ticketCounter = 0;
 const newTicket = () => `T-${Date.now().toString(36)}-${++ticketCounter}`;
@@ -24,7 +24,7 @@ describe('support system webhooks (HMAC signed)', () => {
   const post = (
     url: string,
     body: unknown,
-    signing: { secret?: string; timestamp?: number; signedBody?: string; headers?: Record<string, string>; app?: ApiApp } = {},
+    signing: { secret?: string; timestamp?: number; signedBody?: string; signedUrl?: string; headers?: Record<string, string>; app?: ApiApp } = {},
   ) => {
     const raw = typeof body === 'string' ? body : JSON.stringify(body);
     const timestamp = signing.timestamp ?? unixNow();
@@ -34,7 +34,7 @@ describe('support system webhooks (HMAC signed)', () => {
       headers: {
         'content-type': 'application/json',
         'x-retention-timestamp': String(timestamp),
-        'x-retention-signature': sign(signing.secret ?? SUPPORT_SECRET, timestamp, signing.signedBody ?? raw),
+        'x-retention-signature': sign(signing.secret ?? SUPPORT_SECRET, timestamp, 'POST', signing.signedUrl ?? url, signing.signedBody ?? raw),
         ...signing.headers,
       },
       payload: raw,
@@ -122,6 +122,21 @@ describe('support system webhooks (HMAC signed)', () => {
     const restamped = await post('/complaints', body, { timestamp: signedAt, headers: { 'x-retention-timestamp': String(signedAt + 30) } });
     expect(restamped.statusCode).toBe(401);
     expect(restamped.json().message).toMatch(/signature does not match/);
+  });
+
+  it('refuses a signed "resolved" pointed at another ticket: the method and path are signed too', async () => {
+    const [mine, other] = [await seedCustomer(kit.store), await seedCustomer(kit.store)];
+    const [myTicket, otherTicket] = [newTicket(), newTicket()];
+    expect((await post('/complaints', { ticketId: myTicket, customerId: mine.id })).statusCode).toBe(201);
+    expect((await post('/complaints', { ticketId: otherTicket, customerId: other.id })).statusCode).toBe(201);
+    await stepIs(`complaint-${otherTicket}`, 'awaiting-first-response');
+
+    const redirected = await post(`/complaints/${otherTicket}/events`, { type: 'resolved' }, { signedUrl: `/complaints/${myTicket}/events` });
+    expect(redirected.statusCode).toBe(401);
+    expect(redirected.json().message).toMatch(/signature does not match/);
+    expect((await state(`complaint-${otherTicket}`)).currentStep).toBe('awaiting-first-response');
+    await terminate(`complaint-${myTicket}`);
+    await terminate(`complaint-${otherTicket}`);
   });
 
   it('refuses a replayed request (409) even when the first one failed on its input', async () => {

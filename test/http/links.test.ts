@@ -4,6 +4,7 @@ import type { CampaignDefinitionInput } from '../../src/shared/campaign-definiti
 import { journeyStateQuery } from '../../src/shared/messages';
 import { openComplaint, reportComplaintProgress } from '../../src/triggers/complaints';
 import { journeyRunId, startJourney } from '../../src/triggers/journeys';
+import { recordCustomerEvent } from '../../src/triggers/customer-events';
 import { seedCustomer } from '../journeys/journey-env';
 import { eventually, PUBLIC_BASE_URL, QUIET_COMPLAINT, startApiKit, type ApiKit } from './api-kit';
 
@@ -78,6 +79,26 @@ describe('signed customer links', () => {
       // Doing it again is harmless.
       expect((await kit.app.inject({ method: 'POST', url: unsubscribe(customer.id, 'email'), ...form({ 'List-Unsubscribe': 'One-Click' }) })).statusCode).toBe(200);
       await kit.env.client.workflow.getHandle(workflowId).terminate('test finished');
+    });
+
+    it('suppresses the address on an email one-click: another customer with it is not mailed, until the owner resubscribes', async () => {
+      const owner = await seedCustomer(kit.store);
+      const email = owner.email as string;
+      // No SMS consent: the step's fallback to SMS cannot carry the message instead.
+      const other = await seedCustomer(kit.store, { email, consentSms: false });
+      const response = await kit.app.inject({ method: 'POST', url: unsubscribe(owner.id, 'email'), ...form({ 'List-Unsubscribe': 'One-Click' }) });
+      expect(response.statusCode).toBe(200);
+      expect(await kit.store.isSuppressed('email', email)).toBe(true);
+      expect((await kit.store.getCustomer(other.id))?.consentEmail).toBe(true);
+
+      const { workflowId } = await startJourney(kit.ctx.client, kit.ctx.catalog, kit.ctx.taskQueue, { stage: 'onboarding', customerId: other.id });
+      const skipped = await eventually(async () => (await kit.store.listOutcomes({ workflowId, status: 'skipped' }))[0], 20_000, 'welcome skipped');
+      expect(skipped.reason).toBe('email-suppressed');
+      expect(kit.smtp.messages.filter((m) => m.envelope.to.includes(email))).toHaveLength(0);
+      await kit.env.client.workflow.getHandle(workflowId).terminate('test finished');
+
+      await recordCustomerEvent(kit.ctx, owner.id, { type: 'resubscribe', channel: 'email' });
+      expect(await kit.store.isSuppressed('email', email)).toBe(false);
     });
 
     it('takes the one-click POST as multipart/form-data too, and touches only the link\'s channel', async () => {

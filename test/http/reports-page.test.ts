@@ -72,6 +72,15 @@ describe('report page (GET /reports) in Chromium', () => {
     const reversed = await kit.app.inject({ method: 'GET', url: '/reports/data?from=2026-03-04&to=2026-03-01', headers: kit.auth });
     expect(reversed.statusCode).toBe(400);
     expect(reversed.json().issues).toEqual([expect.objectContaining({ path: 'querystring.from', message: expect.stringContaining('must be before to') })]);
+
+    // Ten years and a day: longer than a report covers (it would build a bucket per month of the whole span).
+    const tooLong = await kit.app.inject({ method: 'GET', url: '/reports/data?from=2016-01-01&to=2026-01-03', headers: kit.auth });
+    expect(tooLong.statusCode).toBe(400);
+    expect(tooLong.json().issues).toEqual([expect.objectContaining({ path: 'querystring.from', message: expect.stringContaining('at most 10 years') })]);
+    const ages = await kit.app.inject({ method: 'GET', url: '/reports/data?from=0001-01-01&to=9999-12-31', headers: kit.auth });
+    expect(ages.statusCode).toBe(400);
+    const tenYears = await kit.app.inject({ method: 'GET', url: '/reports/data?from=2016-01-01&to=2026-01-01', headers: kit.auth });
+    expect(tenYears.statusCode).toBe(200);
   });
 
   it('serves the report as JSON, equal to computeReport over the same store', async () => {

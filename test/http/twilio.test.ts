@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { getExpectedTwilioSignature } from 'twilio';
 import { sendMessage } from '../../src/activities/send-message';
 import type { CampaignDefinitionInput } from '../../src/shared/campaign-definition';
@@ -20,13 +21,20 @@ const onboarding: CampaignDefinitionInput = {
   finalWait: '1 hour',
 };
 
+/** A Twilio account for the API: without one the Twilio webhooks are not served. */
+const TWILIO_AUTH_TOKEN = 'test-twilio-auth-token-0123456789';
+const TWILIO_ENV = { TWILIO_ACCOUNT_SID: `AC${'0'.repeat(31)}1`, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER: '+15005550006' };
+/** The token every deployment without Twilio used to check these webhooks with (public in this repository). */
+const FORMER_DEV_TOKEN = 'dev-twilio-auth-token';
+const messageSid = () => `SM${randomBytes(16).toString('hex')}`;
+
 let phoneCounter = 0;
 const newPhone = () => `+1415${String(Date.now() % 1_000_000).padStart(6, '0')}${String(++phoneCounter % 10)}`;
 
 describe('Twilio webhooks', () => {
   let kit: ApiKit;
   beforeAll(async () => {
-    kit = await startApiKit({ worker: true, campaigns: [onboarding], env: { BRAND_NAME: 'Shop' } });
+    kit = await startApiKit({ worker: true, campaigns: [onboarding], env: { BRAND_NAME: 'Shop', ...TWILIO_ENV } });
   });
   afterAll(() => kit?.close());
 
@@ -37,13 +45,13 @@ describe('Twilio webhooks', () => {
       url: path,
       headers: {
         'content-type': 'application/x-www-form-urlencoded',
-        'x-twilio-signature': signature ?? getExpectedTwilioSignature(kit.config.http.twilioAuthToken, PUBLIC_BASE_URL + path, params),
+        'x-twilio-signature': signature ?? getExpectedTwilioSignature(TWILIO_AUTH_TOKEN, PUBLIC_BASE_URL + path, params),
       },
       payload: new URLSearchParams(params).toString(),
     });
   const inbound = (from: string, body: string, extra: Record<string, string> = {}) =>
     post('/webhooks/twilio/inbound', {
-      MessageSid: `SM${Date.now()}${phoneCounter}`,
+      MessageSid: messageSid(),
       AccountSid: 'AC00000000000000000000000000000000',
       From: from,
       To: '+15005550006',
@@ -67,10 +75,10 @@ describe('Twilio webhooks', () => {
     expect(missing.statusCode).toBe(403);
     const wrongToken = await post('/webhooks/twilio/inbound', params, getExpectedTwilioSignature('another-auth-token', `${PUBLIC_BASE_URL}/webhooks/twilio/inbound`, params));
     expect(wrongToken.statusCode).toBe(403);
-    const otherUrl = await post('/webhooks/twilio/inbound', params, getExpectedTwilioSignature(kit.config.http.twilioAuthToken, `${PUBLIC_BASE_URL}/webhooks/twilio/status`, params));
+    const otherUrl = await post('/webhooks/twilio/inbound', params, getExpectedTwilioSignature(TWILIO_AUTH_TOKEN, `${PUBLIC_BASE_URL}/webhooks/twilio/status`, params));
     expect(otherUrl.statusCode).toBe(403);
     // Signed without a parameter that was then added: every posted parameter counts.
-    const signedWithout = getExpectedTwilioSignature(kit.config.http.twilioAuthToken, `${PUBLIC_BASE_URL}/webhooks/twilio/inbound`, { From: params.From });
+    const signedWithout = getExpectedTwilioSignature(TWILIO_AUTH_TOKEN, `${PUBLIC_BASE_URL}/webhooks/twilio/inbound`, { From: params.From });
     expect((await post('/webhooks/twilio/inbound', params, signedWithout)).statusCode).toBe(403);
     const badStatus = await post('/webhooks/twilio/status', { MessageSid: 'SM1', MessageStatus: 'delivered' }, 'bm90IGEgc2lnbmF0dXJl');
     expect(badStatus.statusCode).toBe(403);
@@ -96,6 +104,24 @@ describe('Twilio webhooks', () => {
     expect(await kit.store.isSuppressed('sms', phone)).toBe(true);
     await eventually(async () => ((await handle.query(journeyStateQuery)).muted ? true : undefined), 15_000, 'journey muted');
     await handle.terminate('test finished');
+  });
+
+  it('handles an inbound message once per MessageSid: a STOP that Twilio retries after the START does not undo it', async () => {
+    const customer = await seedCustomer(kit.store, { phone: newPhone() });
+    const phone = customer.phone as string;
+    const stopSid = messageSid();
+    expect((await inbound(phone, 'STOP', { MessageSid: stopSid })).statusCode).toBe(200);
+    expect(await consentSms(customer.id)).toBe(false);
+    expect((await inbound(phone, 'START')).statusCode).toBe(200);
+    expect(await consentSms(customer.id)).toBe(true);
+    const retried = await inbound(phone, 'STOP', { MessageSid: stopSid });
+    expect(retried.statusCode).toBe(200);
+    expect(retried.body).not.toContain('unsubscribed');
+    expect(await consentSms(customer.id)).toBe(true);
+    expect(await kit.store.isSuppressed('sms', phone)).toBe(false);
+    // A new message with the same words is a new request.
+    await inbound(phone, 'STOP');
+    expect(await consentSms(customer.id)).toBe(false);
   });
 
   it('recognises the synonyms case-insensitively as the whole trimmed body only', async () => {
@@ -231,7 +257,7 @@ describe('Twilio webhooks', () => {
       url,
       headers: {
         'content-type': 'application/x-www-form-urlencoded',
-        'x-twilio-signature': getExpectedTwilioSignature(kit.config.http.twilioAuthToken, PUBLIC_BASE_URL + url, { From: ['+15005550100', '+15005550101'], Body: 'STOP' }),
+        'x-twilio-signature': getExpectedTwilioSignature(TWILIO_AUTH_TOKEN, PUBLIC_BASE_URL + url, { From: ['+15005550100', '+15005550101'], Body: 'STOP' }),
       },
       payload: 'From=%2B15005550100&From=%2B15005550101&Body=STOP',
     });
@@ -250,7 +276,7 @@ describe('Twilio webhooks', () => {
     // there. (The harness builds this transport; how production derives the URL: test/workers/wiring.test.ts.)
     const callbackUrl = kit.twilio.requests.find((r) => r.form.To === customer.phone)?.form.StatusCallback ?? '';
     const receipt = { MessageSid: sid, MessageStatus: 'queued', To: customer.phone as string };
-    const signedByTwilio = getExpectedTwilioSignature(kit.config.http.twilioAuthToken, callbackUrl, receipt);
+    const signedByTwilio = getExpectedTwilioSignature(TWILIO_AUTH_TOKEN, callbackUrl, receipt);
     expect((await post(new URL(callbackUrl).pathname, receipt, signedByTwilio)).statusCode).toBe(204);
 
     for (const step of ['sent', 'delivered', 'queued', 'sent', 'delivered', 'sending']) {
@@ -300,5 +326,33 @@ describe('Twilio webhooks', () => {
     expect((await status('SMinbound', 'received')).statusCode).toBe(204);
     expect(await kit.store.getMessageStatus('SMinbound')).toBeUndefined();
     expect(await deliveries()).toBe(before);
+  });
+});
+
+describe('Twilio webhooks without a Twilio account', () => {
+  let kit: ApiKit;
+  beforeAll(async () => {
+    kit = await startApiKit();
+  });
+  afterAll(() => kit?.close());
+
+  it('are not served: a request signed with the former public development token changes nothing', async () => {
+    const customer = await seedCustomer(kit.store, { phone: newPhone() });
+    await kit.store.suppress('sms', customer.phone as string, 'sms-stop');
+    const params = { MessageSid: messageSid(), From: customer.phone as string, Body: 'START' };
+    const response = await kit.app.inject({
+      method: 'POST',
+      url: '/webhooks/twilio/inbound',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': getExpectedTwilioSignature(FORMER_DEV_TOKEN, `${PUBLIC_BASE_URL}/webhooks/twilio/inbound`, params),
+      },
+      payload: new URLSearchParams(params).toString(),
+    });
+    expect(response.statusCode).toBe(404);
+    expect(await kit.store.isSuppressed('sms', customer.phone as string)).toBe(true);
+    const paths = Object.keys((await kit.app.inject({ method: 'GET', url: '/openapi.json' })).json().paths as object);
+    expect(paths.filter((p) => p.startsWith('/webhooks/twilio'))).toEqual([]);
+    expect(paths).toContain('/customers/{id}');
   });
 });

@@ -63,6 +63,7 @@ describe('retention report (CLI)', () => {
     [['--from', 'yesterday'], /^--from: expected a date such as 2025-01-31 or 2025-01-31T12:00:00Z, got "yesterday"$/],
     [['--from', '2025-02-30'], /^--from: expected a date/],
     [['--from', '2025-04-01', '--to', '2025-03-01'], /^--from: must be before to/],
+    [['--from', '0001-01-01', '--to', '9999-12-31'], /^--from: expected a period of at most 10 years/],
     [['--stage', 'onbording'], new RegExp(`^--stage: expected one of ${REPORT_STAGES.join(', ')}, got "onbording"$`)],
     [['--format', 'xml'], /^--format: expected one of table, json, csv, got "xml"$/],
   ])('refuses %p naming the option', async (args, message) => {

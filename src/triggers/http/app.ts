@@ -52,7 +52,7 @@ export async function buildApp(deps: ApiDeps, options: Pick<FastifyServerOptions
             type: 'apiKey',
             in: 'header',
             name: 'x-retention-signature',
-            description: 'HMAC-SHA256 of "<timestamp>.<raw body>" with SUPPORT_WEBHOOK_SECRET, with x-retention-timestamp',
+            description: 'sha256=<hex HMAC-SHA256 of "<timestamp>.<METHOD>.<path and query>.<raw body>"> with SUPPORT_WEBHOOK_SECRET, with the same unix-seconds timestamp in x-retention-timestamp',
           },
         },
       },
@@ -63,9 +63,11 @@ export async function buildApp(deps: ApiDeps, options: Pick<FastifyServerOptions
   app.get('/health', { schema: { hide: true } }, async () => ({ ok: true }));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  for (const routes of [customerRoutes, eventRoutes, campaignRoutes, complaintRoutes, twilioRoutes, linkRoutes, reportRoutes]) {
+  for (const routes of [customerRoutes, eventRoutes, campaignRoutes, complaintRoutes, linkRoutes, reportRoutes]) {
     await app.register(routes, deps);
   }
+  // Without a Twilio account there is no auth token to check Twilio's signature with: the webhooks are not served.
+  if (deps.config.sms) await app.register(twilioRoutes, { ...deps, twilioAuthToken: deps.config.sms.authToken });
   await app.ready();
   return app;
 }

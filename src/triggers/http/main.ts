@@ -1,5 +1,5 @@
 import { runMain, UserFacingError } from '../../cli-errors';
-import { loadConfig } from '../../config';
+import { loadConfig, requireSafeToServe } from '../../config';
 import { connectClient } from '../../shared/temporal-connection';
 import { openTriggerContext } from '../open-context';
 import { buildApp } from './app';
@@ -7,6 +7,7 @@ import { buildApp } from './app';
 /** `npm run api`: serves the HTTP API until SIGINT/SIGTERM. */
 runMain(async () => {
   const config = loadConfig();
+  requireSafeToServe(config, 'api');
   const client = await connectClient(config.temporal);
   const { ctx, close } = await openTriggerContext(config, client);
   const app = await buildApp({ config, ctx }, { logger: { level: 'info' } });
@@ -17,9 +18,8 @@ runMain(async () => {
     if (code === 'EADDRINUSE') throw new UserFacingError(`port ${config.http.port} is in use: stop the other server or set HTTP_PORT`);
     throw err;
   }
-  if (config.http.usesDevCredentials) {
-    app.log.warn('development credentials in use: set API_TOKENS, SUPPORT_WEBHOOK_SECRET and TWILIO_AUTH_TOKEN for production');
-  }
+  if (config.development) app.log.warn('RETENTION_ENV=development: built-in credentials and plain http are allowed; never expose this instance');
+  if (!config.sms) app.log.info('Twilio is not configured: the Twilio webhooks are not served');
   console.log(`API on ${config.http.publicBaseUrl} (OpenAPI: ${config.http.publicBaseUrl}/openapi.json)`);
   const stop = async () => {
     await app.close();

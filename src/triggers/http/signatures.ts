@@ -5,12 +5,28 @@ import { safeEqual } from './auth';
 export const SUPPORT_TIMESTAMP_HEADER = 'x-retention-timestamp';
 export const SUPPORT_SIGNATURE_HEADER = 'x-retention-signature';
 
+/** What a support system signs: the request as sent, so a captured signature fits no other method, path or ticket. */
+export interface SupportRequest {
+  /** Unix seconds, also sent in `x-retention-timestamp`. */
+  timestamp: number | string;
+  /** Upper case, as on the request line. */
+  method: string;
+  /** Path and query string as on the request line, such as `/complaints/T-1/events`. */
+  path: string;
+  rawBody: string;
+}
+
+/** The text a support system's HMAC covers: `<timestamp>.<METHOD>.<path>.<raw body>`. */
+export function supportSigningText(request: SupportRequest): string {
+  return `${request.timestamp}.${request.method.toUpperCase()}.${request.path}.${request.rawBody}`;
+}
+
 /**
- * The support system's signature: `sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">` with the shared secret,
- * sent in `x-retention-signature` with the same unix-seconds timestamp in `x-retention-timestamp`.
+ * The support system's signature: `sha256=<hex HMAC-SHA256 of "<timestamp>.<METHOD>.<path>.<raw body>">` with the
+ * shared secret, sent in `x-retention-signature` with the same unix-seconds timestamp in `x-retention-timestamp`.
  */
-export function signSupportRequest(secret: string, timestamp: number | string, rawBody: string): string {
-  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${rawBody}`).digest('hex')}`;
+export function signSupportRequest(secret: string, request: SupportRequest): string {
+  return `sha256=${createHmac('sha256', secret).update(supportSigningText(request)).digest('hex')}`;
 }
 
 export type SupportSignatureCheck =
@@ -18,20 +34,21 @@ export type SupportSignatureCheck =
   | { ok: false; reason: 'missing' | 'malformed' | 'bad-signature' | 'stale' };
 
 /**
- * Checks the signature (constant time) over the exact body bytes, then that the signed timestamp lies within
- * `toleranceMs` of `now` either way: a captured request cannot be replayed later, and clock skew is tolerated.
+ * Checks the signature (constant time) over the method, path and exact body bytes, then that the signed timestamp
+ * lies within `toleranceMs` of `now` either way: a captured request cannot be replayed later, nor sent to another
+ * ticket or route, and clock skew is tolerated.
  */
 export function verifySupportSignature(
   secret: string,
   headers: { timestamp: unknown; signature: unknown },
-  rawBody: string,
+  request: Omit<SupportRequest, 'timestamp'>,
   now: Date,
   toleranceMs: number,
 ): SupportSignatureCheck {
   const { timestamp, signature } = headers;
   if (typeof timestamp !== 'string' || typeof signature !== 'string' || !timestamp || !signature) return { ok: false, reason: 'missing' };
   if (!/^\d{1,12}$/.test(timestamp) || !/^sha256=[0-9a-f]{64}$/i.test(signature)) return { ok: false, reason: 'malformed' };
-  if (!safeEqual(signSupportRequest(secret, timestamp, rawBody), signature.toLowerCase())) return { ok: false, reason: 'bad-signature' };
+  if (!safeEqual(signSupportRequest(secret, { ...request, timestamp }), signature.toLowerCase())) return { ok: false, reason: 'bad-signature' };
   const timestampMs = Number(timestamp) * 1000;
   if (Math.abs(now.getTime() - timestampMs) > toleranceMs) return { ok: false, reason: 'stale' };
   return { ok: true, timestampMs };

@@ -38,7 +38,7 @@ const WINBACK_STEPS = ['we-miss-you', 'offer', 'churn-survey'];
 async function replayAcrossInstances(stack: Stack, ticket: string): Promise<string[]> {
   const [a, b] = stack.clients as [ApiClient, ApiClient];
   const body = { type: 'update', note: 'replay probe', eventId: `${ticket}-replay-probe` };
-  const signed = a.signedHeaders(JSON.stringify(body));
+  const signed = a.signedHeaders('POST', `/complaints/${ticket}/events`, JSON.stringify(body));
   const first = await a.request('POST', `/complaints/${ticket}/events`, body, { headers: signed });
   const replay = await b.request('POST', `/complaints/${ticket}/events`, body, { headers: signed });
   const wrong: string[] = [];

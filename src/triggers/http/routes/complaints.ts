@@ -54,7 +54,7 @@ export const complaintRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps)
     const check = verifySupportSignature(
       config.http.supportWebhookSecret,
       { timestamp: request.headers[SUPPORT_TIMESTAMP_HEADER], signature: request.headers[SUPPORT_SIGNATURE_HEADER] },
-      request.rawBody ?? '',
+      { method: request.method, path: request.url, rawBody: request.rawBody ?? '' },
       now(),
       config.http.webhookToleranceMs,
     );

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { computeReport } from '../../../reports/compute';
 import { loadChartJsAsset } from '../../../reports/page/chart-asset';
 import { renderReportPage } from '../../../reports/page/report-page';
-import { DEFAULT_PERIOD_MS, parseReportDate } from '../../../reports/query';
+import { DEFAULT_PERIOD_MS, parseReportDate, periodProblem } from '../../../reports/query';
 import { REPORT_STAGES, type ReportQuery } from '../../../reports/types';
 import { InvalidInputError } from '../../errors';
 import { requireMarketerToken, safeEqual } from '../auth';
@@ -25,7 +25,7 @@ const reportDate = (what: string) =>
 const filterText = (what: string) => z.string().trim().max(200).optional().describe(`only ${what} (empty = all)`);
 
 const ReportQuerystring = z.object({
-  from: reportDate('start of the period, inclusive; default 90 days before `to`'),
+  from: reportDate('start of the period, inclusive; default 90 days before `to`; at most 10 years before `to`'),
   to: reportDate('end of the period, exclusive; default now'),
   stage: z
     .union([z.literal(''), z.enum(REPORT_STAGES, { message: `expected one of ${REPORT_STAGES.join(', ')}` })])
@@ -50,11 +50,8 @@ export function toReportQuery(qs: ReportQuerystring, now: Date): ReportQuery {
   };
   const to = date(qs.to) ?? now;
   const from = date(qs.from) ?? new Date(to.getTime() - DEFAULT_PERIOD_MS);
-  if (from.getTime() >= to.getTime()) {
-    throw new InvalidInputError('report period', [
-      { path: 'querystring.from', message: `must be before to (${from.toISOString()} is not before ${to.toISOString()})` },
-    ]);
-  }
+  const problem = periodProblem(from, to);
+  if (problem) throw new InvalidInputError('report period', [{ path: 'querystring.from', message: problem }]);
   const query: ReportQuery = { from, to };
   const stage = text(qs.stage);
   if (stage !== undefined) query.stage = stage as ReportQuery['stage'];

@@ -24,6 +24,9 @@ const StatusCallbackBody = z.looseObject({
   To: z.string().optional(),
 });
 
+/** How long an inbound message's MessageSid is remembered: Twilio's retries come within minutes. */
+const INBOUND_DEDUP_MS = 7 * 24 * 60 * 60_000;
+
 function twimlReply(reply: FastifyReply, message?: string) {
   const response = new twiml.MessagingResponse();
   if (message) response.message(message);
@@ -45,14 +48,14 @@ function confirmation(keyword: SmsKeyword, brandName: string): string {
  * Twilio's webhooks: inbound SMS (opt-out keywords, answered with TwiML) and message status callbacks. The
  * signature is checked over the public URL Twilio called and all posted parameters before anything is parsed.
  */
-export const twilioRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
-  const { config, ctx } = deps;
+export const twilioRoutes: FastifyPluginAsyncZod<ApiDeps & { twilioAuthToken: string }> = async (app, deps) => {
+  const { config, ctx, twilioAuthToken } = deps;
   const now = deps.now ?? (() => new Date());
 
   app.addHook('preValidation', async (request, reply) => {
     const params = request.body !== null && typeof request.body === 'object' ? (request.body as Record<string, unknown>) : {};
     const url = config.http.publicBaseUrl + request.url;
-    if (!verifyTwilioSignature(config.http.twilioAuthToken, request.headers['x-twilio-signature'], url, params)) {
+    if (!verifyTwilioSignature(twilioAuthToken, request.headers['x-twilio-signature'], url, params)) {
       return reply.code(403).type('text/plain; charset=utf-8').send('Twilio signature missing or not valid');
     }
   });
@@ -62,7 +65,7 @@ export const twilioRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) =>
     {
       schema: {
         summary: 'Inbound SMS (Twilio messaging webhook)',
-        description: `STOP/STOPALL/UNSUBSCRIBE/CANCEL/END/QUIT/REVOKE/OPTOUT withdraw SMS consent and suppress the number; START/YES/UNSTOP/OPTIN give consent back; HELP/INFO get the help text. Twilio's OptOutType takes precedence; when it is present Twilio has already replied, so the TwiML is empty. ${SIGNED}`,
+        description: `A message is handled once per MessageSid (a retried delivery gets an empty TwiML answer). STOP/STOPALL/UNSUBSCRIBE/CANCEL/END/QUIT/REVOKE/OPTOUT withdraw SMS consent and suppress the number; START/YES/UNSTOP/OPTIN give consent back; HELP/INFO get the help text. Twilio's OptOutType takes precedence; when it is present Twilio has already replied, so the TwiML is empty. ${SIGNED}`,
         tags: ['twilio'],
         consumes: ['application/x-www-form-urlencoded'],
         body: InboundSmsBody,
@@ -70,8 +73,21 @@ export const twilioRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) =>
       },
     },
     async (request, reply) => {
-      const { From, Body, OptOutType } = request.body;
-      const { keyword, customerIds } = await handleInboundSms(ctx, { from: From, body: Body, optOutType: OptOutType }, now());
+      const { From, Body, OptOutType, MessageSid } = request.body;
+      // Twilio retries a webhook it got no answer to: a STOP retried after the customer's START must not undo it.
+      const claim = MessageSid && `twilio-inbound:${MessageSid}`;
+      if (claim && !(await ctx.store.claimSignature(claim, new Date(now().getTime() + INBOUND_DEDUP_MS), now()))) {
+        request.log.info({ messageSid: MessageSid }, 'inbound sms already handled');
+        return twimlReply(reply);
+      }
+      let handled: Awaited<ReturnType<typeof handleInboundSms>>;
+      try {
+        handled = await handleInboundSms(ctx, { from: From, body: Body, optOutType: OptOutType }, now());
+      } catch (err) {
+        if (claim) await ctx.store.releaseSignature(claim);
+        throw err;
+      }
+      const { keyword, customerIds } = handled;
       request.log.info({ keyword: keyword ?? 'none', customers: customerIds.length }, 'inbound sms');
       if (!keyword) return twimlReply(reply);
       // Advanced Opt-Out (OptOutType present) has already answered STOP/START; HELP text is ours to send.
