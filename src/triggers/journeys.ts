@@ -1,4 +1,11 @@
-import { QueryNotRegisteredError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowStartOptions } from '@temporalio/client';
+import {
+  QueryNotRegisteredError,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowExecutionDescription,
+  type WorkflowStartOptions,
+} from '@temporalio/client';
 import { campaignFor, type CampaignCatalog } from '../campaigns/catalog';
 import type { Stage } from '../shared/campaign-definition';
 import { JOURNEY_REVISION, type JourneyInput, type JourneyState } from '../shared/journey-types';
@@ -149,9 +156,27 @@ export async function deliverCustomerEvent(
   return { deliveredTo };
 }
 
-export async function journeyState(client: Client, workflowId: string): Promise<JourneyState> {
+const JOURNEY_TYPES = new Set(Object.values(WORKFLOW_TYPES));
+
+/**
+ * Describes `workflowId` when it is one of this project's journeys. Any other workflow in the namespace (the win-back
+ * sweep, another application's) is "no journey" to the journey endpoints: they neither show nor cancel it.
+ */
+async function describeJourney(client: Client, workflowId: string): Promise<WorkflowExecutionDescription> {
   try {
-    return await client.workflow.getHandle(workflowId).query(journeyStateQuery);
+    const description = await client.workflow.getHandle(workflowId).describe();
+    if (!JOURNEY_TYPES.has(description.type)) throw new NotFoundError(`no journey ${workflowId}`);
+    return description;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no journey ${workflowId}`);
+    throw err;
+  }
+}
+
+export async function journeyState(client: Client, workflowId: string): Promise<JourneyState> {
+  const { runId } = await describeJourney(client, workflowId);
+  try {
+    return await client.workflow.getHandle(workflowId, runId).query(journeyStateQuery);
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no journey ${workflowId}`);
     // The query handler is set once the journey has loaded its customer: not yet, or never (it failed first).
@@ -222,16 +247,15 @@ export async function listCustomerJourneys(client: Client, customerId: string, l
 
 /** Asks a running journey to stop (Temporal cancellation); the workflow records how it ended. */
 export async function cancelJourney(client: Client, workflowId: string): Promise<{ workflowId: string; status: string }> {
-  const handle = client.workflow.getHandle(workflowId);
+  const description = await describeJourney(client, workflowId);
+  if (description.status.name !== 'RUNNING') {
+    throw new ConflictError(`journey ${workflowId} is not running (${description.status.name})`);
+  }
   try {
-    const description = await handle.describe();
-    if (description.status.name !== 'RUNNING') {
-      throw new ConflictError(`journey ${workflowId} is not running (${description.status.name})`);
-    }
-    await handle.cancel();
-    return { workflowId, status: 'CANCEL_REQUESTED' };
+    await client.workflow.getHandle(workflowId, description.runId).cancel();
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no journey ${workflowId}`);
     throw err;
   }
+  return { workflowId, status: 'CANCEL_REQUESTED' };
 }

@@ -1,3 +1,4 @@
+import { temporal } from '@temporalio/proto';
 import { randomUUID } from 'node:crypto';
 import type { JourneyState } from '../../src/shared/journey-types';
 import { startJourney } from '../../src/triggers/journeys';
@@ -187,6 +188,24 @@ describe('HTTP API: campaigns and journeys', () => {
       const again = await post(`/journeys/${workflowId}/cancel`);
       expect(again.statusCode).toBe(409);
       expect(again.json().message).toMatch(/not running/);
+    });
+
+    it("neither shows nor cancels a workflow that is not one of this project's journeys (404)", async () => {
+      const workflowId = `someone-elses-${Date.now().toString(36)}`;
+      // Another application's workflow in the same namespace, on a task queue nobody here polls.
+      const handle = await kit.env.client.workflow.start('invoiceWorkflow', { taskQueue: `other-app-${workflowId}`, workflowId, args: [] });
+      try {
+        expect((await get(`/journeys/${workflowId}`)).statusCode).toBe(404);
+        const cancel = await post(`/journeys/${workflowId}/cancel`);
+        expect(cancel.statusCode).toBe(404);
+        expect(cancel.json().message).toBe(`no journey ${workflowId}`);
+        const history = await handle.fetchHistory();
+        const types = (history.events ?? []).map((e) => e.eventType);
+        expect(types).not.toContain(temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED);
+        expect((await handle.describe()).status.name).toBe('RUNNING');
+      } finally {
+        await handle.terminate('test finished');
+      }
     });
 
     it('answers 404 for unknown customers and journeys, 400 for bad parameters', async () => {

@@ -191,7 +191,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) 
       schema: {
         tags: TAGS,
         summary: "A journey's live state (journeyState query)",
-        description: '409 while the journey is starting (its state is not there yet), or when it ended before it began.',
+        description: "409 while the journey is starting (its state is not there yet), or when it ended before it began. 404 for any workflow that is not one of this project's journeys.",
         security: MARKETER_SECURITY,
         params: WorkflowParamsSchema,
         response: { 200: JourneyStateSchema, ...errorResponses(404, 409) },
@@ -209,7 +209,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) 
       schema: {
         tags: TAGS,
         summary: 'Cancel a running journey',
-        description: 'Requests cancellation; the workflow records how it ended. 409 when the journey is not running.',
+        description: "Requests cancellation; the workflow records how it ended. 409 when the journey is not running; 404 for any workflow that is not one of this project's journeys.",
         security: MARKETER_SECURITY,
         params: WorkflowParamsSchema,
         response: { 202: z.object({ workflowId: z.string(), status: z.string() }), ...errorResponses(404, 409) },
