@@ -85,14 +85,22 @@ export function customerQueries({ db }: Connection) {
         updated_at: now,
         last_activity_at: c.lastActivityAt?.getTime() ?? now,
       };
-      const update: Record<string, unknown> = { updated_at: now };
-      for (const field of Object.keys(columnOf) as (keyof typeof columnOf)[]) {
-        if (input[field] !== undefined) update[columnOf[field]] = values[columnOf[field]];
-      }
       const row = await db
         .insertInto('customers')
         .values(values)
-        .onConflict((oc) => oc.column('id').doUpdateSet(update as Updateable<CustomersTable>))
+        .onConflict((oc) =>
+          oc.column('id').doUpdateSet((eb) => {
+            const update: Record<string, unknown> = { updated_at: now };
+            for (const field of Object.keys(columnOf) as (keyof typeof columnOf)[]) {
+              if (input[field] !== undefined) update[columnOf[field]] = values[columnOf[field]];
+            }
+            // Consent the customer withdrew stays withdrawn whatever a profile update or import says.
+            for (const [consent, revokedAt] of [['consent_email', 'email_revoked_at'], ['consent_sms', 'sms_revoked_at']] as const) {
+              if (update[consent] === 1) update[consent] = eb.case().when(`customers.${revokedAt}`, 'is not', null).then(0).else(1).end();
+            }
+            return update as Updateable<CustomersTable>;
+          }),
+        )
         .returningAll()
         .executeTakeFirstOrThrow();
       return toProfile(row);
@@ -112,11 +120,17 @@ export function customerQueries({ db }: Connection) {
       return rows.map(toProfile);
     },
 
+    /**
+     * The customer's own consent change (unsubscribe, resubscribe, STOP, START): a withdrawal is remembered, so a later
+     * profile update or import cannot give the consent back; a resubscribe clears it.
+     */
     async setConsent(customerId: string, channel: Channel, granted: boolean): Promise<CustomerProfile> {
       const column = channel === 'email' ? 'consent_email' : 'consent_sms';
+      const revoked = channel === 'email' ? 'email_revoked_at' : 'sms_revoked_at';
+      const now = Date.now();
       const row = await db
         .updateTable('customers')
-        .set({ [column]: granted ? 1 : 0, updated_at: Date.now() })
+        .set({ [column]: granted ? 1 : 0, [revoked]: granted ? null : now, updated_at: now })
         .where('id', '=', customerId)
         .returningAll()
         .executeTakeFirst();

@@ -237,12 +237,27 @@ function exactlyOnce(dialect: Dialect): Migration {
   };
 }
 
+/**
+ * Consent that holds (issue 12): when the customer withdrew consent for a channel. A profile update or import cannot
+ * give that consent back; only the customer's resubscribe (which clears it) can.
+ */
+const consentRevocations: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('customers').addColumn('email_revoked_at', 'bigint').execute();
+    await db.schema.alterTable('customers').addColumn('sms_revoked_at', 'bigint').execute();
+  },
+  async down(db: Kysely<unknown>) {
+    await db.schema.alterTable('customers').dropColumn('sms_revoked_at').execute();
+    await db.schema.alterTable('customers').dropColumn('email_revoked_at').execute();
+  },
+};
+
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   return {
     async getMigrations() {
       return {
         '0001_initial': initial(dialect), '0002_report_indexes': reportIndexes, '0003_lookup_indexes': lookupIndexes,
-        '0004_exactly_once': exactlyOnce(dialect),
+        '0004_exactly_once': exactlyOnce(dialect), '0005_consent_revocations': consentRevocations,
       };
     },
   };

@@ -18,6 +18,9 @@ export interface CustomersTable {
   preferred_channel: string;
   consent_email: number;
   consent_sms: number;
+  /** When the customer withdrew email consent (unsubscribe); null while consent stands or after a resubscribe. */
+  email_revoked_at: number | null;
+  sms_revoked_at: number | null;
   created_at: number;
   updated_at: number;
   last_activity_at: number;

@@ -97,6 +97,23 @@ describe.each(backends)('customers on %s', (_dialect, open) => {
     await expect(fixture.store.setConsent(uid('missing'), 'sms', true)).rejects.toBeInstanceOf(StoreNotFoundError);
   });
 
+  it('keeps consent the customer withdrew through a profile update or import; their resubscribe gives it back', async () => {
+    const id = uid('cust');
+    await fixture.store.upsertCustomer({ id, name: 'C', consentEmail: true, consentSms: true });
+    await fixture.store.setConsent(id, 'email', false);
+    const updated = await fixture.store.upsertCustomer({ id, name: 'C Renamed', consentEmail: true, consentSms: true });
+    expect([updated.name, updated.consentEmail, updated.consentSms]).toEqual(['C Renamed', false, true]);
+    // An import may still withdraw consent, and a channel never withdrawn can be granted.
+    const other = uid('cust');
+    await fixture.store.upsertCustomer({ id: other, name: 'D', consentSms: false });
+    expect((await fixture.store.upsertCustomer({ id: other, name: 'D', consentSms: true })).consentSms).toBe(true);
+    expect((await fixture.store.upsertCustomer({ id: other, name: 'D', consentSms: false })).consentSms).toBe(false);
+
+    expect((await fixture.store.setConsent(id, 'email', true)).consentEmail).toBe(true);
+    await fixture.store.upsertCustomer({ id, name: 'C', consentEmail: false });
+    expect((await fixture.store.upsertCustomer({ id, name: 'C', consentEmail: true })).consentEmail).toBe(true);
+  });
+
   it('stores a preferred channel', async () => {
     const id = uid('cust');
     await fixture.store.upsertCustomer({ id, name: 'C' });

@@ -31,7 +31,7 @@ describe.each(backends)('store migrations on %s', (dialect, open) => {
     const { db } = connect(url);
     try {
       const rows = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(db);
-      expect(rows.rows.map((r) => r.name)).toEqual(['0001_initial', '0002_report_indexes', '0003_lookup_indexes', '0004_exactly_once']);
+      expect(rows.rows.map((r) => r.name)).toEqual(['0001_initial', '0002_report_indexes', '0003_lookup_indexes', '0004_exactly_once', '0005_consent_revocations']);
     } finally {
       await db.destroy();
     }
@@ -41,7 +41,10 @@ describe.each(backends)('store migrations on %s', (dialect, open) => {
     const { url } = fixture;
     const { db } = connect(url);
     try {
-      // Back to the ledger as it was (a fresh database of this test's own would be the same).
+      // Back to the ledger as it was (a fresh database of this test's own would be the same), before 0005 as well.
+      await sql`alter table customers drop column email_revoked_at`.execute(db);
+      await sql`alter table customers drop column sms_revoked_at`.execute(db);
+      await sql`delete from kysely_migration where name = '0005_consent_revocations'`.execute(db);
       await sql`drop table if exists webhook_replays`.execute(db);
       await sql`drop table if exists idempotency_records`.execute(db);
       await sql`drop index if exists outcomes_fact_key`.execute(db);

@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ApiDeps } from './deps';
 import { apiErrorHandler } from './errors';
+import { loggedRequest } from './log-redaction';
 import { campaignRoutes } from './routes/campaigns';
 import { complaintRoutes } from './routes/complaints';
 import { customerRoutes } from './routes/customers';
@@ -27,7 +28,9 @@ export type ApiApp = FastifyInstance;
  * Every route validates with zod and is described in the OpenAPI document at GET /openapi.json.
  */
 export async function buildApp(deps: ApiDeps, options: Pick<FastifyServerOptions, 'logger'> = {}): Promise<ApiApp> {
-  const app = Fastify({ logger: options.logger ?? false, trustProxy: true, routerOptions: { maxParamLength: 300 } }).withTypeProvider<ZodTypeProvider>();
+  // An object logger gets the redacting request serializer: no API token or link signature in a log line.
+  const logger = typeof options.logger === 'object' && options.logger !== null ? { ...options.logger, serializers: { req: loggedRequest } } : (options.logger ?? false);
+  const app = Fastify({ logger, trustProxy: true, routerOptions: { maxParamLength: 300 } }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(apiErrorHandler);
