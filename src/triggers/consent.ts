@@ -97,7 +97,8 @@ export function isValidUnsubscribe(secret: string, link: SignedUnsubscribe): boo
 
 /**
  * The one-click unsubscribe from a signed link: withdraws consent for the link's channel and signals the
- * customer's running journeys; an email link also suppresses the address, for every customer record that has it. Idempotent: unsubscribing twice leaves the same state.
+ * customer's running journeys; an email link also suppresses the address, for every customer record that has it.
+ * Idempotent: unsubscribing twice leaves the same state.
  */
 export async function unsubscribeBySignedLink(
   ctx: TriggerContext,

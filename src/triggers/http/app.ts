@@ -29,7 +29,8 @@ export type ApiApp = FastifyInstance;
  */
 export async function buildApp(deps: ApiDeps, options: Pick<FastifyServerOptions, 'logger'> = {}): Promise<ApiApp> {
   // An object logger gets the redacting request serializer: no API token or link signature in a log line.
-  const logger = typeof options.logger === 'object' && options.logger !== null ? { ...options.logger, serializers: { req: loggedRequest } } : (options.logger ?? false);
+  const given = options.logger === true ? {} : options.logger;
+  const logger = typeof given === 'object' && given !== null ? { ...given, serializers: { req: loggedRequest } } : (given ?? false);
   const app = Fastify({ logger, trustProxy: true, routerOptions: { maxParamLength: 300 } }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
