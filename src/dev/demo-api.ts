@@ -11,8 +11,14 @@ export interface DemoApi {
 }
 
 export function demoApi(baseUrl: string, token: string, supportSecret: string): DemoApi {
+  const urlOf = (path: string) => new URL(path, `${baseUrl}/`);
+  /** The path and query as on the request line: what a support signature covers. */
+  const requestPath = (path: string) => {
+    const url = urlOf(path);
+    return url.pathname + url.search;
+  };
   async function call<T>(method: string, path: string, headers: Record<string, string>, body: string | undefined, expect: number[]): Promise<T> {
-    const response = await fetch(new URL(path, `${baseUrl}/`), { method, headers, body });
+    const response = await fetch(urlOf(path), { method, headers, body });
     const text = await response.text();
     if (!expect.includes(response.status)) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
     return (text ? JSON.parse(text) : undefined) as T;
@@ -30,7 +36,7 @@ export function demoApi(baseUrl: string, token: string, supportSecret: string): 
       return call('POST', path, {
         'content-type': 'application/json',
         [SUPPORT_TIMESTAMP_HEADER]: String(timestamp),
-        [SUPPORT_SIGNATURE_HEADER]: signSupportRequest(supportSecret, { timestamp, method: 'POST', path, rawBody: raw }),
+        [SUPPORT_SIGNATURE_HEADER]: signSupportRequest(supportSecret, { timestamp, method: 'POST', path: requestPath(path), rawBody: raw }),
       }, raw, expect);
     },
     async form(url, fields) {
