@@ -92,59 +92,63 @@ runMain(async () => {
   }
   const uiUrl = server?.uiUrl ?? (t.embedded ? `http://localhost:${t.devServer.uiPort}` : undefined);
 
-  const workerConnection = await connectWorker(t);
-  const client = await connectClient(t);
-  const { deps, close } = await openActivityDeps(config, client);
-  const catalog = deps.temporal.catalog;
-  await setupTemporal(client, setupOptionsFor(config, catalog), (line) => console.log(line));
-  const worker = await createWorker({ connection: workerConnection, namespace: t.namespace, taskQueue: t.taskQueue, deps });
-  const working = worker.run();
+  // A failed run stops the dev server it started too, so the next run starts its own instead of finding a stray one.
+  try {
+    const workerConnection = await connectWorker(t);
+    const client = await connectClient(t);
+    const { deps, close } = await openActivityDeps(config, client);
+    const catalog = deps.temporal.catalog;
+    await setupTemporal(client, setupOptionsFor(config, catalog), (line) => console.log(line));
+    const worker = await createWorker({ connection: workerConnection, namespace: t.namespace, taskQueue: t.taskQueue, deps });
+    const working = worker.run();
 
-  const ctx: TriggerContext = { client, catalog, taskQueue: t.taskQueue, store: deps.store };
-  const app = await buildApp({ config, ctx });
-  await app.listen({ host: config.http.host, port: config.http.port });
-  const base = config.http.publicBaseUrl;
-  console.log(`API on ${base} (OpenAPI: ${base}/openapi.json)`);
+    const ctx: TriggerContext = { client, catalog, taskQueue: t.taskQueue, store: deps.store };
+    const app = await buildApp({ config, ctx });
+    await app.listen({ host: config.http.host, port: config.http.port });
+    const base = config.http.publicBaseUrl;
+    console.log(`API on ${base} (OpenAPI: ${base}/openapi.json)`);
 
-  const run = randomBytes(3).toString('hex');
-  const startedAt = new Date(Date.now() - 60_000);
-  const api = demoApi(base, config.http.apiTokens[0] as string, config.http.supportWebhookSecret);
-  const story = await runDemoScenario(ctx, config, api, run, (line) => console.log(`- ${line}`));
+    const run = randomBytes(3).toString('hex');
+    const startedAt = new Date(Date.now() - 60_000);
+    const api = demoApi(base, config.http.apiTokens[0] as string, config.http.supportWebhookSecret);
+    const story = await runDemoScenario(ctx, config, api, run, (line) => console.log(`- ${line}`));
 
-  console.log('\njourneys:');
-  for (const workflowId of story.finishing) {
-    const result: JourneyResult = await client.workflow.getHandle(workflowId).result();
-    const extra = Object.entries(result.details)
-      .filter(([k]) => ['offerCode', 'churnReason', 'csat', 'timeToResolutionMs', 'escalations'].includes(k))
-      .map(([k, v]) => `${k}=${v}`)
-      .join(' ');
-    console.log(`  ${workflowId.padEnd(38)} ${result.outcome.padEnd(10)} ${result.messagesSent} sent ${extra}`);
+    console.log('\njourneys:');
+    for (const workflowId of story.finishing) {
+      const result: JourneyResult = await client.workflow.getHandle(workflowId).result();
+      const extra = Object.entries(result.details)
+        .filter(([k]) => ['offerCode', 'churnReason', 'csat', 'timeToResolutionMs', 'escalations'].includes(k))
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ');
+      console.log(`  ${workflowId.padEnd(38)} ${result.outcome.padEnd(10)} ${result.messagesSent} sent ${extra}`);
+    }
+    await printOutcomes(deps.store, story.customerIds);
+
+    const report = await computeReport(deps.store, { from: startedAt, to: new Date(Date.now() + 60_000) });
+    console.log(`\nreport for this run's period (all customers in the store):\n${formatTable(report)}`);
+
+    const token = encodeURIComponent(config.http.apiTokens[0] as string);
+    console.log(`\nreport page: ${base}/reports?token=${token}&from=${startedAt.toISOString().slice(0, 10)}`);
+    console.log(`messages: ${deps.email.kind === 'outbox' ? `${config.email.outboxDir} (.eml files, sms.jsonl)` : 'sent through SMTP/Twilio'}`);
+    console.log(`store: ${config.database.url}`);
+    if (uiUrl) {
+      console.log(`Temporal Web UI: ${uiUrl}/namespaces/${t.namespace}/workflows`);
+      console.log(`  filter: CustomerId STARTS_WITH "demo-${run}"; schedules: ${uiUrl}/namespaces/${t.namespace}/schedules`);
+    }
+
+    const stayUp = process.stdout.isTTY && !process.argv.includes('--exit');
+    if (stayUp) {
+      console.log('\nThe worker, the API and the dev server stay up so you can browse; Ctrl-C to stop.');
+      await new Promise<void>((resolve) => process.once('SIGINT', resolve));
+    }
+    await app.close();
+    if (worker.getState() === 'RUNNING') worker.shutdown(); // Ctrl-C already began the SDK's own graceful shutdown
+    await working;
+    await close();
+    await client.connection.close();
+    await workerConnection.close();
+  } finally {
+    await server?.stop();
   }
-  await printOutcomes(deps.store, story.customerIds);
-
-  const report = await computeReport(deps.store, { from: startedAt, to: new Date(Date.now() + 60_000) });
-  console.log(`\nreport for this run's period (all customers in the store):\n${formatTable(report)}`);
-
-  const token = encodeURIComponent(config.http.apiTokens[0] as string);
-  console.log(`\nreport page: ${base}/reports?token=${token}&from=${startedAt.toISOString().slice(0, 10)}`);
-  console.log(`messages: ${deps.email.kind === 'outbox' ? `${config.email.outboxDir} (.eml files, sms.jsonl)` : 'sent through SMTP/Twilio'}`);
-  console.log(`store: ${config.database.url}`);
-  if (uiUrl) {
-    console.log(`Temporal Web UI: ${uiUrl}/namespaces/${t.namespace}/workflows`);
-    console.log(`  filter: CustomerId STARTS_WITH "demo-${run}"; schedules: ${uiUrl}/namespaces/${t.namespace}/schedules`);
-  }
-
-  const stayUp = process.stdout.isTTY && !process.argv.includes('--exit');
-  if (stayUp) {
-    console.log('\nThe worker, the API and the dev server stay up so you can browse; Ctrl-C to stop.');
-    await new Promise<void>((resolve) => process.once('SIGINT', resolve));
-  }
-  await app.close();
-  if (worker.getState() === 'RUNNING') worker.shutdown(); // Ctrl-C already began the SDK's own graceful shutdown
-  await working;
-  await close();
-  await client.connection.close();
-  await workerConnection.close();
-  await server?.stop();
   console.log('demo finished');
 });

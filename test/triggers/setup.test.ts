@@ -13,6 +13,7 @@ import { ensureNamespace } from '../../src/triggers/setup/namespace';
 import { ensureSearchAttributes } from '../../src/triggers/setup/search-attributes';
 import { CustomerIdKey, OutcomeKey } from '../../src/shared/search-attributes';
 import { devServerEnv, uniqueTaskQueue } from '../harness';
+import { eventually } from '../harness/eventually';
 import { HARNESS_ENV } from '../harness/env';
 
 const { IndexedValueType } = temporal.api.enums.v1;
@@ -112,8 +113,8 @@ describe('setupTemporal (dev server)', () => {
         namespace,
         searchAttributes: { CustomerId: IndexedValueType.INDEXED_VALUE_TYPE_INT },
       });
-    });
-    await eventually(async () => expect(await listedAttributes(namespace)).toMatchObject({ CustomerId: IndexedValueType.INDEXED_VALUE_TYPE_INT }));
+    }, 20_000);
+    await eventually(async () => expect(await listedAttributes(namespace)).toMatchObject({ CustomerId: IndexedValueType.INDEXED_VALUE_TYPE_INT }), 20_000);
     const client = clientFor(namespace);
 
     const failure = setupTemporal(client, { taskQueue: uniqueTaskQueue('setup'), catalog });
@@ -167,18 +168,6 @@ describe('setupTemporal (dev server)', () => {
   });
 });
 
-/** Retries `attempt` until it stops throwing (a namespace registered a moment ago may not be served yet). */
-async function eventually(attempt: () => Promise<void>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-}
 
 /** An error shaped like the ones the gRPC client rejects with. */
 function grpcError(code: number, details: string): Error {
