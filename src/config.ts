@@ -4,7 +4,7 @@ import { isTimeZone } from './shared/time-zone';
 import { parseDuration } from './shared/duration';
 
 /** The widest WEBHOOK_TOLERANCE accepted: a signed support request is replayable for that long, so it stays short. */
-export const MAX_WEBHOOK_TOLERANCE_MS = 15 * 60_000;
+const MAX_WEBHOOK_TOLERANCE_MS = 15 * 60_000;
 
 /** Thrown when the environment does not describe a usable configuration; `message` names each bad variable. */
 export class ConfigError extends Error {

@@ -5,7 +5,7 @@ const CREDENTIAL_PARAMS = new Set(['token', 't']);
 const REDACTED = '[redacted]';
 
 /** The URL with every credential in its query string replaced, for logs. */
-export function redactUrl(url: string): string {
+function redactUrl(url: string): string {
   const start = url.indexOf('?');
   if (start < 0) return url;
   const params = new URLSearchParams(url.slice(start + 1));

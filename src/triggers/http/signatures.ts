@@ -17,7 +17,7 @@ export interface SupportRequest {
 }
 
 /** The text a support system's HMAC covers: `<timestamp>.<METHOD>.<path>.<raw body>`. */
-export function supportSigningText(request: SupportRequest): string {
+function supportSigningText(request: SupportRequest): string {
   return `${request.timestamp}.${request.method.toUpperCase()}.${request.path}.${request.rawBody}`;
 }
 
