@@ -77,6 +77,7 @@ export default {
   ignorePatterns: [
     '/.temporal/bin',
     '/.temporal/server-bin',
+    '/.temporal/schemathesis',
     '/.data',
     '/dist',
     '/coverage',

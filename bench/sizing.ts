@@ -652,7 +652,7 @@ async function main(): Promise<void> {
   const ctx: TriggerContext = { client, catalog: deps.temporal.catalog, taskQueue: t.taskQueue, store: deps.store };
   const app = await buildApp({ config, ctx });
   await app.listen({ host: config.http.host, port: config.http.port });
-  const api = demoApi(config.http.publicBaseUrl, config.http.apiTokens[0] as string, config.http.supportWebhookSecret);
+  const api = demoApi(config.http.publicBaseUrl, config.http.apiTokens[0]?.secret as string, config.http.supportWebhookSecret);
   await pause(1000);
   const dbBaseline = await fileBytes(dbFile);
 

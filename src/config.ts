@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { allPowerfulToken, parseApiTokens } from './api-tokens';
 import { isTimeZone } from './shared/time-zone';
 import { parseDuration } from './shared/duration';
 
@@ -19,6 +20,9 @@ const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const optionalText = z.string().min(1).optional();
+const rateWindow = z
+  .string()
+  .refine((v) => (parseDuration(v) ?? 0) >= 1000, 'expected a duration of at least 1 second, such as "1 minute"');
 
 /** Worker sizing defaults (WORKER_*), measured on a 2-core machine with one worker (README, issue 11). */
 export const WORKER_DEFAULTS = {
@@ -61,6 +65,17 @@ const EnvSchema = z.object({
   FREQUENCY_CAP_SMS: z.coerce.number().int().min(1, 'expected at least 1 message').default(3),
   FREQUENCY_CAP_WINDOW: z.string().refine((v) => parseDuration(v) !== undefined, 'expected a duration such as "7 days" or "P7D"').default('7 days'),
   LINK_SIGNING_SECRET: z.string().min(16, 'expected at least 16 characters').optional(),
+  /** How long a survey link works after its message was sent (it is signed into the link). */
+  SURVEY_LINK_VALID_FOR: z
+    .string()
+    .refine((v) => (parseDuration(v) ?? 0) >= 60 * 60_000, 'expected a duration of at least 1 hour, such as "30 days"')
+    .default('30 days'),
+  /**
+   * The last day (UTC) unsubscribe links signed before link tokens named their purpose still unsubscribe. They were
+   * sent until this release was deployed and must work at least 30 days after (CAN-SPAM): move it later if the
+   * release goes out after 2027-05-31.
+   */
+  LEGACY_UNSUBSCRIBE_LINKS_UNTIL: z.iso.date({ message: 'expected a date such as 2027-06-30' }).default('2027-06-30'),
   DATABASE_URL: z
     .string()
     .regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'expected sqlite:<file> or postgres://user:pass@host:port/db')
@@ -84,10 +99,15 @@ const EnvSchema = z.object({
   HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   HTTP_PORT: port.default(3000),
   PUBLIC_BASE_URL: z.url({ message: 'expected an absolute URL such as https://retention.example.com' }).optional(),
+  /** Marketer API tokens with names and scopes (src/api-tokens.ts): `name:scope+scope:secret` or a bare all-scope `secret`, comma-separated. */
   API_TOKENS: z
     .string()
-    .transform((v) => v.split(',').map((t) => t.trim()).filter(Boolean))
-    .pipe(z.array(z.string().min(16, 'expected tokens of at least 16 characters')).min(1, 'expected at least one token'))
+    .transform((value, ctx) => {
+      const parsed = parseApiTokens(value);
+      if (parsed.ok) return parsed.tokens;
+      for (const problem of parsed.problems) ctx.addIssue({ code: 'custom', message: problem });
+      return z.NEVER;
+    })
     .optional(),
   SUPPORT_WEBHOOK_SECRET: z.string().min(16, 'expected at least 16 characters').optional(),
   WINBACK_SWEEP_HOUR: z.coerce.number().int().min(0, 'expected an hour from 0 to 23').max(23, 'expected an hour from 0 to 23').default(6),
@@ -110,6 +130,21 @@ const EnvSchema = z.object({
   WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: z.coerce.number().int().min(1, 'expected at least 1 local activity').default(WORKER_DEFAULTS.maxConcurrentLocalActivities),
   /** A workflow bundle built ahead (`node src/workers/bundle-child.ts <file>` or its build); without it each worker builds one at start, in a child process. */
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
+  /**
+   * Rate limits (issue 12), counted in the store so every API instance sees the same count: requests per client
+   * address to the customer-facing links, and failed authentications (401/403) per client address on the marketer
+   * and support routes, each per fixed window.
+   */
+  RATE_LIMIT_LINKS: z.coerce.number().int().min(1, 'expected at least 1 request').default(60),
+  RATE_LIMIT_LINKS_WINDOW: rateWindow.default('1 minute'),
+  RATE_LIMIT_FAILED_AUTH: z.coerce.number().int().min(1, 'expected at least 1 failed authentication').default(20),
+  RATE_LIMIT_FAILED_AUTH_WINDOW: rateWindow.default('15 minutes'),
+  /**
+   * How many proxies in front of the API append to X-Forwarded-For (1: the load balancer). The client address the
+   * rate limits count is the one the outermost trusted proxy saw; trusting every hop would let a client pick its own
+   * address by sending the header.
+   */
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0, 'expected 0 to 10 proxies').max(10, 'expected 0 to 10 proxies').default(1),
   WEBHOOK_TOLERANCE: z
     .string()
     .refine((v) => parseDuration(v) !== undefined, 'expected a duration such as "5 minutes"')
@@ -130,12 +165,16 @@ export type ServingRole = 'api' | 'worker';
 export type Env = Record<string, string | undefined>;
 
 
+/** Variables holding credentials: a message about them never repeats their value (it would end up in logs). */
+const SECRET_VARIABLES = new Set(['API_TOKENS', 'SUPPORT_WEBHOOK_SECRET', 'LINK_SIGNING_SECRET', 'TWILIO_AUTH_TOKEN', 'TEMPORAL_API_KEY']);
+
 function describeIssues(error: z.ZodError, env: Env): string {
   return error.issues
     .map((issue) => {
       const variable = String(issue.path[0] ?? '(environment)');
       const got = env[variable];
-      return `  ${variable}: ${issue.message}${got === undefined ? ' (not set)' : ` (got ${JSON.stringify(got)})`}`;
+      const shown = got === undefined ? ' (not set)' : SECRET_VARIABLES.has(variable) ? '' : ` (got ${JSON.stringify(got)})`;
+      return `  ${variable}: ${issue.message}${shown}`;
     })
     .join('\n');
 }
@@ -208,6 +247,11 @@ export function loadConfig(env: Env = process.env) {
     /** RETENTION_ENV=development: built-in credentials and plain http allowed (see requireSafeToServe). */
     development: e.RETENTION_ENV === 'development',
     linkSigningSecret: e.LINK_SIGNING_SECRET ?? DEV_CREDENTIALS.linkSigningSecret,
+    links: {
+      surveyValidForMs: parseDuration(e.SURVEY_LINK_VALID_FOR) as number,
+      /** Unsubscribe tokens of the format before v2 are honoured before this instant (the end of that UTC day). */
+      legacyUnsubscribeUntil: new Date(`${e.LEGACY_UNSUBSCRIBE_LINKS_UNTIL}T24:00:00Z`),
+    },
     brandName: e.BRAND_NAME,
     frequencyCap: {
       email: { max: e.FREQUENCY_CAP_EMAIL, windowMs: parseDuration(e.FREQUENCY_CAP_WINDOW) as number },
@@ -239,12 +283,20 @@ export function loadConfig(env: Env = process.env) {
       host: e.HTTP_HOST,
       port: e.HTTP_PORT,
       publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://${e.HTTP_HOST}:${e.HTTP_PORT}`).replace(/\/+$/, ''),
-      /** Bearer tokens accepted on the marketer endpoints. */
-      apiTokens: e.API_TOKENS ?? [DEV_CREDENTIALS.apiToken],
+      /** Tokens accepted on the marketer endpoints (Authorization: Bearer <secret>), each with a name and scopes. */
+      apiTokens: e.API_TOKENS ?? [allPowerfulToken('development', DEV_CREDENTIALS.apiToken)],
       /** Shared secret of the support system's HMAC-signed webhooks. */
       supportWebhookSecret: e.SUPPORT_WEBHOOK_SECRET ?? DEV_CREDENTIALS.supportWebhookSecret,
       /** How old a signed webhook's timestamp may be (either way) before it is refused as a replay. */
       webhookToleranceMs: parseDuration(e.WEBHOOK_TOLERANCE) as number,
+      /** Proxies in front of the API whose X-Forwarded-For entries are trusted (Fastify's trustProxy hop count). */
+      trustProxyHops: e.TRUST_PROXY_HOPS,
+      rateLimits: {
+        /** Requests per client address to the customer-facing links (unsubscribe, surveys). */
+        links: { max: e.RATE_LIMIT_LINKS, windowMs: parseDuration(e.RATE_LIMIT_LINKS_WINDOW) as number },
+        /** Failed authentications per client address on the marketer and support routes. */
+        failedAuth: { max: e.RATE_LIMIT_FAILED_AUTH, windowMs: parseDuration(e.RATE_LIMIT_FAILED_AUTH_WINDOW) as number },
+      },
     },
     /** The settings left to their development defaults, for requireSafeToServe. */
     unset: {
@@ -267,7 +319,9 @@ export function unsafeToServe(config: AppConfig, role: ServingRole): string[] {
   if (config.development) return [];
   const lines: string[] = [];
   if (role === 'api' && config.unset.apiTokens) {
-    lines.push('API_TOKENS: set the marketer API tokens (comma-separated, at least 16 characters each); the built-in development token is public');
+    lines.push(
+      'API_TOKENS: set the marketer API tokens (comma-separated name:scope+scope:secret entries, or bare all-scope secrets; at least 16 characters each); the built-in development token is public',
+    );
   }
   if (role === 'api' && config.unset.supportWebhookSecret) {
     lines.push("SUPPORT_WEBHOOK_SECRET: set the secret the support system signs its webhooks with (at least 16 characters); the built-in one is public");

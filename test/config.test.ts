@@ -81,6 +81,45 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`${variable}: .*${expected}`, 'i'));
   });
 
+  it('limits link requests and failed authentications per client address by default; each limit from its variables', () => {
+    expect(loadConfig({}).http).toMatchObject({
+      trustProxyHops: 1,
+      rateLimits: { links: { max: 60, windowMs: 60_000 }, failedAuth: { max: 20, windowMs: 15 * 60_000 } },
+    });
+    const config = loadConfig({
+      RATE_LIMIT_LINKS: '600',
+      RATE_LIMIT_LINKS_WINDOW: '10 minutes',
+      RATE_LIMIT_FAILED_AUTH: '5',
+      RATE_LIMIT_FAILED_AUTH_WINDOW: '1 hour',
+      TRUST_PROXY_HOPS: '0',
+    });
+    expect(config.http).toMatchObject({
+      trustProxyHops: 0,
+      rateLimits: { links: { max: 600, windowMs: 600_000 }, failedAuth: { max: 5, windowMs: 3_600_000 } },
+    });
+  });
+
+  it.each([
+    ['RATE_LIMIT_LINKS', '0', 'expected at least 1 request'],
+    ['RATE_LIMIT_FAILED_AUTH', 'lots', 'expected number'],
+    ['RATE_LIMIT_LINKS_WINDOW', '500ms', 'expected a duration of at least 1 second'],
+    ['RATE_LIMIT_FAILED_AUTH_WINDOW', 'soon', 'expected a duration of at least 1 second'],
+    ['TRUST_PROXY_HOPS', '-1', 'expected 0 to 10 proxies'],
+  ])('refuses %s=%p', (variable, value, expected) => {
+    expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`${variable}: .*${expected}`, 'i'));
+  });
+
+  it('closes survey links 30 days after sending and honours old unsubscribe links to the end of their last day, each from its variable', () => {
+    const defaults = loadConfig({});
+    expect(defaults.links.surveyValidForMs).toBe(30 * 86_400_000);
+    expect(defaults.links.legacyUnsubscribeUntil.toISOString()).toBe('2027-07-01T00:00:00.000Z');
+    const set = loadConfig({ SURVEY_LINK_VALID_FOR: '14 days', LEGACY_UNSUBSCRIBE_LINKS_UNTIL: '2027-01-31' });
+    expect(set.links.surveyValidForMs).toBe(14 * 86_400_000);
+    expect(set.links.legacyUnsubscribeUntil.toISOString()).toBe('2027-02-01T00:00:00.000Z');
+    expect(() => loadConfig({ SURVEY_LINK_VALID_FOR: '5 minutes' })).toThrow(/SURVEY_LINK_VALID_FOR: expected a duration of at least 1 hour/);
+    expect(() => loadConfig({ LEGACY_UNSUBSCRIBE_LINKS_UNTIL: 'next summer' })).toThrow(/LEGACY_UNSUBSCRIBE_LINKS_UNTIL: expected a date such as 2027-06-30/);
+  });
+
   it('refuses more concurrent workflow tasks than cached workflows', () => {
     expect(() => loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '10', WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '20' })).toThrow(
       /WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: expected at most WORKER_MAX_CACHED_WORKFLOWS \(10\)/,

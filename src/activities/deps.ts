@@ -43,7 +43,7 @@ export async function openActivityDeps(
     email,
     sms,
     renderer,
-    links: { publicBaseUrl: config.http.publicBaseUrl, secret: config.linkSigningSecret },
+    links: { publicBaseUrl: config.http.publicBaseUrl, secret: config.linkSigningSecret, surveyValidForMs: config.links.surveyValidForMs },
     brandName: config.brandName,
     frequencyCap: config.frequencyCap,
     emailInDoubt: config.emailInDoubt,

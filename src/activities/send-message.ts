@@ -5,20 +5,21 @@ import { certainlyNotSent, isDeliveryError, type DeliveryError } from '../delive
 import type { SmsTransport } from '../delivery/sms';
 import type { TemplateContext } from '../delivery/template-context';
 import { TemplateError, type TemplateRenderer } from '../delivery/templates';
+import { surveyLink } from '../delivery/survey-token';
 import { unsubscribeUrl } from '../delivery/unsubscribe-token';
 import type { DeferralReason, SendMessageInput, SendMessageResult } from '../shared/activity-contracts';
 import type { Channel } from '../shared/journey-types';
 import { nextSendableTime } from '../shared/quiet-hours';
 import type { CustomerProfile, LedgerEntry, OutcomeStatus, SendKey, Store } from '../store';
 import { heartbeat } from './heartbeat';
-import { surveyLink } from './links';
 
 export interface SendDeps {
   store: Store;
   email: EmailTransport;
   sms: SmsTransport;
   renderer: TemplateRenderer;
-  links: { publicBaseUrl: string; secret: string };
+  /** Signing of the links in messages; a survey link works for `surveyValidForMs` after its message is rendered for sending. */
+  links: { publicBaseUrl: string; secret: string; surveyValidForMs: number };
   brandName: string;
   frequencyCap: Record<Channel, { max: number; windowMs: number }>;
   /** What a send in doubt does for email (see EMAIL_IN_DOUBT): `resend` with the same Message-ID, or `hold`. */
@@ -75,7 +76,9 @@ function context(deps: SendDeps, input: SendMessageInput, key: SendKey, customer
     },
     campaign: { id: input.campaignId, stage: input.stage, step: input.step, variant: input.variant },
     offer: extras.offer && { code: extras.offer.code, expiresAt: extras.offer.expiresAt, discount: `${extras.offer.discountPercent}%` },
-    surveyLink: extras.survey && surveyLink(deps.links.publicBaseUrl, deps.links.secret, { workflowId: key.workflowId, runId: key.runId }, extras.survey),
+    surveyLink:
+      extras.survey &&
+      surveyLink(deps.links.publicBaseUrl, deps.links.secret, { workflowId: key.workflowId, runId: key.runId }, extras.survey, new Date(Date.now() + deps.links.surveyValidForMs)),
     unsubscribeLink: unsubscribeUrl(deps.links.publicBaseUrl, deps.links.secret, customer.id, channel),
     ticket: extras.ticket,
     brand: { name: deps.brandName },

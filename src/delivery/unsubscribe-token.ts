@@ -1,36 +1,32 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { isLegacyUnsubscribeToken } from './legacy-link-tokens';
+import { linkUrl, signLink, verifyLink } from './link-signature';
 
 export type UnsubscribeChannel = 'email' | 'sms';
 
-function mac(secret: string, customerId: string, channel: UnsubscribeChannel): Buffer {
-  // the separator cannot occur in either part's meaning, so ("a", "bemail") and ("ab", "email") differ
-  return createHmac('sha256', secret).update(`${customerId}\n${channel}`).digest();
-}
+/** How a token from a link was signed: as links are now, as before v2 (see legacy-link-tokens.ts), or not by us. */
+export type TokenFormat = 'current' | 'legacy' | 'invalid';
 
-/** HMAC-SHA256 over customer id and channel, base64url. */
+/** HMAC-SHA256 over purpose "unsubscribe", customer id and channel, base64url (43 characters). */
 export function signUnsubscribe(secret: string, customerId: string, channel: UnsubscribeChannel): string {
-  if (!secret) throw new Error('unsubscribe secret must not be empty');
-  return mac(secret, customerId, channel).toString('base64url');
+  return signLink(secret, 'unsubscribe', [customerId, channel]);
 }
 
-/** Constant-time check of a token from a link. */
-export function verifyUnsubscribe(secret: string, customerId: string, channel: UnsubscribeChannel, token: string): boolean {
-  if (!secret || typeof token !== 'string' || !/^[A-Za-z0-9_-]+$/.test(token)) return false;
-  const expected = mac(secret, customerId, channel);
-  const given = Buffer.from(token, 'base64url');
-  return given.length === expected.length && timingSafeEqual(given, expected);
+/** Constant-time check of a token from an unsubscribe link. */
+export function unsubscribeTokenFormat(secret: string, customerId: string, channel: UnsubscribeChannel, token: string): TokenFormat {
+  if (verifyLink(secret, 'unsubscribe', [customerId, channel], token)) return 'current';
+  return isLegacyUnsubscribeToken(secret, customerId, channel, token) ? 'legacy' : 'invalid';
 }
 
 /** `<base>/unsubscribe?c=<customer>&ch=<channel>&t=<token>`: the one-click link for List-Unsubscribe and templates. */
 export function unsubscribeUrl(baseUrl: string, secret: string, customerId: string, channel: UnsubscribeChannel): string {
-  const url = new URL('unsubscribe', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
-  url.searchParams.set('c', customerId);
-  url.searchParams.set('ch', channel);
-  url.searchParams.set('t', signUnsubscribe(secret, customerId, channel));
-  return url.toString();
+  return linkUrl(baseUrl, 'unsubscribe', [
+    ['c', customerId],
+    ['ch', channel],
+    ['t', signUnsubscribe(secret, customerId, channel)],
+  ]);
 }
 
-/** Reads `c`, `ch`, `t` back from an unsubscribe link and verifies them; null when forged or malformed. */
+/** Reads `c`, `ch`, `t` back from an unsubscribe link and verifies them (current format); null when forged or malformed. */
 export function verifyUnsubscribeUrl(secret: string, link: string): { customerId: string; channel: UnsubscribeChannel } | null {
   let url: URL;
   try {
@@ -42,5 +38,5 @@ export function verifyUnsubscribeUrl(secret: string, link: string): { customerId
   const channel = url.searchParams.get('ch');
   const token = url.searchParams.get('t');
   if (!customerId || (channel !== 'email' && channel !== 'sms') || !token) return null;
-  return verifyUnsubscribe(secret, customerId, channel, token) ? { customerId, channel } : null;
+  return unsubscribeTokenFormat(secret, customerId, channel, token) === 'current' ? { customerId, channel } : null;
 }

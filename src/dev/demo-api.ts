@@ -1,4 +1,5 @@
 import { signSupportRequest, SUPPORT_SIGNATURE_HEADER, SUPPORT_TIMESTAMP_HEADER } from '../triggers/http/signatures';
+import { sleep } from './wait';
 
 /** The demo talks to its own HTTP API the way a marketer's tool and a support system would. */
 export interface DemoApi {
@@ -6,7 +7,7 @@ export interface DemoApi {
   marketer<T = unknown>(method: string, path: string, body?: unknown, expect?: number[], contentType?: string): Promise<T>;
   /** A support-system webhook, HMAC-signed over the raw body with a timestamp. */
   support<T = unknown>(path: string, body: unknown, expect?: number[]): Promise<T>;
-  /** A customer clicking a signed link and posting a form (surveys); returns the status. */
+  /** A customer clicking a signed link and posting a form (surveys); returns the status (after waiting out a 429). */
   form(url: string, fields: Record<string, string>): Promise<number>;
 }
 
@@ -40,13 +41,17 @@ export function demoApi(baseUrl: string, token: string, supportSecret: string): 
       }, raw, expect);
     },
     async form(url, fields) {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        body: new URLSearchParams(fields).toString(),
-      });
-      await response.text();
-      return response.status;
+      for (;;) {
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+          body: new URLSearchParams(fields).toString(),
+        });
+        await response.text();
+        // The demo polls a survey until its journey waits for the answer, which can pass the link rate limit.
+        if (response.status !== 429) return response.status;
+        await sleep((Number(response.headers.get('retry-after')) || 1) * 1000);
+      }
     },
   };
 }

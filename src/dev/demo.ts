@@ -13,6 +13,7 @@ import { connectClient, connectWorker } from '../shared/temporal-connection';
 import type { Store } from '../store';
 import type { TriggerContext } from '../triggers/context';
 import { buildApp } from '../triggers/http/app';
+import { startSignalRelay } from '../triggers/signal-relay';
 import { setupOptionsFor, setupTemporal } from '../triggers/setup';
 import { createWorker } from '../workers/worker';
 import { demoApi } from './demo-api';
@@ -104,13 +105,14 @@ runMain(async () => {
 
     const ctx: TriggerContext = { client, catalog, taskQueue: t.taskQueue, store: deps.store };
     const app = await buildApp({ config, ctx });
+    const relay = startSignalRelay(ctx, { log: (line) => console.warn(line) });
     await app.listen({ host: config.http.host, port: config.http.port });
     const base = config.http.publicBaseUrl;
     console.log(`API on ${base} (OpenAPI: ${base}/openapi.json)`);
 
     const run = randomBytes(3).toString('hex');
     const startedAt = new Date(Date.now() - 60_000);
-    const api = demoApi(base, config.http.apiTokens[0] as string, config.http.supportWebhookSecret);
+    const api = demoApi(base, config.http.apiTokens[0]?.secret as string, config.http.supportWebhookSecret);
     const story = await runDemoScenario(ctx, config, api, run, (line) => console.log(`- ${line}`));
 
     console.log('\njourneys:');
@@ -127,7 +129,7 @@ runMain(async () => {
     const report = await computeReport(deps.store, { from: startedAt, to: new Date(Date.now() + 60_000) });
     console.log(`\nreport for this run's period (all customers in the store):\n${formatTable(report)}`);
 
-    const token = encodeURIComponent(config.http.apiTokens[0] as string);
+    const token = encodeURIComponent(config.http.apiTokens[0]?.secret as string);
     console.log(`\nreport page: ${base}/reports?token=${token}&from=${startedAt.toISOString().slice(0, 10)}`);
     console.log(`messages: ${deps.email.kind === 'outbox' ? `${config.email.outboxDir} (.eml files, sms.jsonl)` : 'sent through SMTP/Twilio'}`);
     console.log(`store: ${config.database.url}`);
@@ -141,6 +143,7 @@ runMain(async () => {
       console.log('\nThe worker, the API and the dev server stay up so you can browse; Ctrl-C to stop.');
       await new Promise<void>((resolve) => process.once('SIGINT', resolve));
     }
+    await relay.stop();
     await app.close();
     if (worker.getState() === 'RUNNING') worker.shutdown(); // Ctrl-C already began the SDK's own graceful shutdown
     await working;

@@ -31,7 +31,7 @@ export class ReportOptionError extends Error {
   }
 }
 
-const DATE_PATTERN = /^(\d{4}-\d{2}-\d{2})(?:T(\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?)(Z|[+-]\d{2}:\d{2})?)?$/;
+const DATE_PATTERN = /^(\d{4}-\d{2}-\d{2})(?:T(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:\d{2})?)?$/;
 const DATE_HINT = 'expected a date such as 2025-01-31 or 2025-01-31T12:00:00Z';
 
 /** `YYYY-MM-DD` (UTC midnight) or an ISO 8601 date-time (UTC unless it names an offset); no rolled-over dates. */

@@ -5,6 +5,19 @@ import { DurationSchema } from './duration';
 export const STAGES = ['onboarding', 'nurture', 'complaint', 'winback'] as const;
 export type Stage = (typeof STAGES)[number];
 
+/** What a churn reason's key looks like: it is stored as the outcome's reason and counted in reports. */
+export const CHURN_REASON_KEY = /^[a-z0-9][a-z0-9-]{0,59}$/;
+
+/** The reasons a win-back campaign offers when it declares none. `other` lets the customer add a comment. */
+export const DEFAULT_CHURN_REASONS = [
+  { key: 'too-expensive', label: 'It got too expensive' },
+  { key: 'found-alternative', label: 'I found a better alternative' },
+  { key: 'no-longer-needed', label: "I don't need it any more" },
+  { key: 'quality', label: 'Product quality' },
+  { key: 'service', label: 'Customer service' },
+  { key: 'other', label: 'Something else' },
+];
+
 /*
  * The schemas are built on first use, not when the module loads: a worker evaluates the workflow modules once per
  * journey it holds in its cache, so schemas built at load cost every cached journey memory and every start CPU
@@ -143,7 +156,17 @@ function buildWinback(c: Common) {
     offer: z.object({ discountPercent: z.number().min(1).max(100), validFor: DurationSchema }),
     /** After the last step, how long a purchase still counts as won back. */
     finalWait: DurationSchema,
-    churnSurvey: z.object({ template: TemplateId, timeout: DurationSchema }),
+    churnSurvey: z.object({
+      template: TemplateId,
+      timeout: DurationSchema,
+      /** The closed list the survey offers; an answer outside it is refused, so reports count only these keys. */
+      reasons: z
+        .array(z.object({ key: z.string().regex(CHURN_REASON_KEY, 'expected a lowercase key such as "too-expensive"'), label: z.string().min(1).max(100) }))
+        .min(1)
+        .max(20)
+        .refine((reasons) => new Set(reasons.map((r) => r.key)).size === reasons.length, 'reason keys must be unique')
+        .default(() => DEFAULT_CHURN_REASONS.map((r) => ({ ...r }))),
+    }),
   });
 }
 

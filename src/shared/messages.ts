@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
+import { CHURN_REASON_KEY } from './campaign-definition';
 import type { JourneyState } from './journey-types';
 
 /*
@@ -39,7 +40,13 @@ function buildMessageSchemas() {
   /** A survey answer: CSAT on 1-5 after a complaint, or the reason a lapsed customer gives for leaving. */
   const SurveyAnswerSchema = z.discriminatedUnion('survey', [
     z.object({ survey: z.literal('csat'), rating: z.number().int().min(1).max(5), comment: z.string().max(2000).optional() }),
-    z.object({ survey: z.literal('churn-reason'), reason: z.string().min(1).max(200) }),
+    z.object({
+      survey: z.literal('churn-reason'),
+      /** A key of the campaign's churnSurvey.reasons (the journey refuses any other). */
+      reason: z.string().regex(CHURN_REASON_KEY),
+      /** The customer's own words with reason `other`: kept on the outcome, never counted as a reason. */
+      comment: z.string().max(180).optional(),
+    }),
   ]);
 
   return { eventId: EventIdSchema, customerEvent: CustomerEventSchema, supportUpdate: SupportUpdateSchema, surveyAnswer: SurveyAnswerSchema };

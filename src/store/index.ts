@@ -6,6 +6,8 @@ import { ledgerQueries, type SendClaim, type SendClaimResult, type SendCompletio
 import { messageStatusQueries } from './message-status';
 import { migrationProvider } from './migrations';
 import { outcomeQueries } from './outcomes';
+import { pendingSignalQueries, type PendingSignal, type PendingSignalInput } from './pending-signals';
+import { rateLimitQueries, type RateLimitWindow } from './rate-limits';
 import type { Database, Dialect } from './schema';
 import { suppressionQueries } from './suppressions';
 import type {
@@ -25,6 +27,8 @@ export * from './types';
 export type { Database, Dialect } from './schema';
 export type { SendClaim, SendClaimResult, SendCompletion } from './ledger';
 export type { IdempotencyBegin, StoredResponse } from './idempotency';
+export type { PendingSignal, PendingSignalInput } from './pending-signals';
+export type { RateLimitWindow } from './rate-limits';
 
 /** Customers, consent, exactly-once send ledger, frequency cap, suppressions, delivery status and outcomes. */
 export interface Store {
@@ -77,6 +81,17 @@ export interface Store {
   forgetIdempotency(scope: string, key: string): Promise<void>;
   claimSignature(signature: string, expiresAt: Date, now?: Date): Promise<boolean>;
   releaseSignature(signature: string): Promise<void>;
+
+  /** Fixed-window counters of the HTTP API's rate limits, shared by its instances (rate-limits.ts). */
+  hitRateLimit(limiter: string, key: string, windowMs: number, now?: Date): Promise<RateLimitWindow>;
+  peekRateLimit(limiter: string, key: string, windowMs: number, now?: Date): Promise<RateLimitWindow>;
+
+  /** The outbox of signals to journeys that could not be delivered when sent, shared by the API instances (pending-signals.ts). */
+  enqueueSignal(input: PendingSignalInput, now?: Date): Promise<boolean>;
+  claimSignals(owner: string, options: { limit: number; leaseMs: number }, now?: Date): Promise<PendingSignal[]>;
+  completeSignal(id: number, owner: string, result: string, now?: Date): Promise<boolean>;
+  retrySignal(id: number, owner: string, retry: { at: Date; error: string }, now?: Date): Promise<boolean>;
+  listSignals(filter?: { status?: 'pending' | 'done'; kind?: string }): Promise<PendingSignal[]>;
 }
 
 /**
@@ -113,5 +128,7 @@ export async function createStore(databaseUrl: string): Promise<Store> {
     ...outcomeQueries(connection),
     ...messageStatusQueries(connection),
     ...idempotencyQueries(connection),
+    ...rateLimitQueries(connection),
+    ...pendingSignalQueries(connection),
   };
 }

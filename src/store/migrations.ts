@@ -252,12 +252,69 @@ const consentRevocations: Migration = {
   },
 };
 
+/**
+ * Secure by default (issue 12): the HTTP API's rate limits count in the store, so every API instance behind the
+ * load balancer sees the same count. One row per limiter, client and fixed window; ended windows are deleted.
+ */
+const rateLimits: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('rate_limits')
+      .addColumn('limiter', 'text', (c) => c.notNull())
+      .addColumn('client_key', 'text', (c) => c.notNull())
+      .addColumn('window_start', 'bigint', (c) => c.notNull())
+      .addColumn('hits', 'integer', (c) => c.notNull())
+      .addColumn('expires_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('rate_limits_pk', ['limiter', 'client_key', 'window_start'])
+      .execute();
+    await db.schema.createIndex('rate_limits_expiry').on('rate_limits').column('expires_at').execute();
+  },
+  async down(db: Kysely<unknown>) {
+    await db.schema.dropTable('rate_limits').ifExists().execute();
+  },
+};
+
+/**
+ * Nothing lost when Temporal is down (issue 12): signals to journeys that could not be delivered (a customer's
+ * unsubscribe or survey answer) wait here, and every API instance delivers them when Temporal is back.
+ */
+function pendingSignals(dialect: Dialect): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      const table =
+        dialect === 'postgres'
+          ? db.schema.createTable('pending_signals').addColumn('id', 'serial', (c) => c.primaryKey())
+          : db.schema.createTable('pending_signals').addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());
+      await table
+        .addColumn('signal_key', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('result', 'text')
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+        .addColumn('claimed_by', 'text')
+        .addColumn('claimed_until', 'bigint')
+        .addColumn('last_error', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('pending_signals_key').unique().on('pending_signals').column('signal_key').execute();
+      await db.schema.createIndex('pending_signals_due').on('pending_signals').columns(['status', 'next_attempt_at']).execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('pending_signals').ifExists().execute();
+    },
+  };
+}
+
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   return {
     async getMigrations() {
       return {
         '0001_initial': initial(dialect), '0002_report_indexes': reportIndexes, '0003_lookup_indexes': lookupIndexes,
         '0004_exactly_once': exactlyOnce(dialect), '0005_consent_revocations': consentRevocations,
+        '0006_rate_limits': rateLimits, '0007_pending_signals': pendingSignals(dialect),
       };
     },
   };

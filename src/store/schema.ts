@@ -116,6 +116,37 @@ export interface WebhookReplaysTable {
   expires_at: number;
 }
 
+/** One fixed window of one rate limit (see rate-limits.ts); the window is [window_start, expires_at). */
+export interface RateLimitsTable {
+  /** Which limit counts here, such as `links` or `failed-auth`. */
+  limiter: string;
+  /** Whom it counts: the client address, as the limiter keys it. */
+  client_key: string;
+  window_start: number;
+  hits: number;
+  expires_at: number;
+}
+
+/** The outbox of signals to journeys that could not be delivered when sent (see pending-signals.ts). */
+export interface PendingSignalsTable {
+  id: Generated<number>;
+  /** Unique: a repeated click finds its signal kept already. */
+  signal_key: string;
+  kind: string;
+  /** The signal as JSON text. */
+  payload: string;
+  status: 'pending' | 'done';
+  result: string | null;
+  attempts: number;
+  next_attempt_at: number;
+  /** The instance delivering it now, and until when its claim holds. */
+  claimed_by: string | null;
+  claimed_until: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   customers: CustomersTable;
   send_ledger: SendLedgerTable;
@@ -126,6 +157,8 @@ export interface Database {
   frequency_reservations: FrequencyReservationsTable;
   idempotency_records: IdempotencyRecordsTable;
   webhook_replays: WebhookReplaysTable;
+  pending_signals: PendingSignalsTable;
+  rate_limits: RateLimitsTable;
 }
 
 export type Dialect = 'sqlite' | 'postgres';

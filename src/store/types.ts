@@ -12,9 +12,14 @@ export class StoreNotFoundError extends Error {
 
 /** What callers may send to `upsertCustomer`; omitted fields keep their stored value on update. */
 export const CustomerInputSchema = z.object({
-  id: z.string().trim().min(1, 'expected a customer id').max(200),
-  name: z.string().trim().min(1, 'expected a name'),
-  email: z.email({ message: 'expected an email address such as ada@example.com' }).nullish(),
+  // `\S` (and no minLength): one message for a blank id, and the document says that blank is not an id.
+  id: z.string().trim().max(200).regex(/\S/, 'expected a customer id'),
+  name: z.string().trim().regex(/\S/, 'expected a name'),
+  email: z
+    .email({ message: 'expected an email address such as ada@example.com' })
+    // Documents (OpenAPI) state the pattern that is checked, not `format: email`, which other validators read otherwise.
+    .meta({ format: undefined })
+    .nullish(),
   phone: z
     .string()
     .regex(/^\+[1-9]\d{6,14}$/, 'expected an E.164 number such as +15005550006')

@@ -1,8 +1,10 @@
-import { verifyUnsubscribe, type UnsubscribeChannel } from '../delivery/unsubscribe-token';
+import { unsubscribeTokenFormat, type UnsubscribeChannel } from '../delivery/unsubscribe-token';
 import { isMessageStatus, type Channel, type MessageStatus, type OutcomeStatus } from '../store';
 import type { TriggerContext } from './context';
-import { EMAIL_UNSUBSCRIBE_REASON, recordCustomerEvent } from './customer-events';
+import { EMAIL_UNSUBSCRIBE_REASON, recordCustomerEvent, storeCustomerEvent } from './customer-events';
 import { NotFoundError } from './errors';
+import { ExpiredLinkError, InvalidLinkError } from './link-errors';
+import { deliverOrKeep, type Delivery } from './pending-signals';
 
 /**
  * Consent as customers express it outside the marketer's tools: SMS keywords (STOP/START/HELP), the signed
@@ -85,33 +87,59 @@ export interface SignedUnsubscribe {
   token: string;
 }
 
-/** Thrown for a link whose signature does not match: forged, truncated, or signed with another secret. */
-export class InvalidLinkError extends Error {
-  override name = 'InvalidLinkError';
+/** How the API honours unsubscribe links: the signing secret, and the end of the transition for links signed before v2. */
+export interface UnsubscribeLinkPolicy {
+  secret: string;
+  legacyUntil: Date;
 }
 
-/** True when the token was signed for this customer and channel with the link secret (constant time). */
-export function isValidUnsubscribe(secret: string, link: SignedUnsubscribe): boolean {
-  return verifyUnsubscribe(secret, link.customerId, link.channel, link.token);
+/**
+ * Whether a link may unsubscribe: `valid` (signed now, or before v2 while its transition lasts), `ended` (signed
+ * before v2, transition over: HTTP 410) or `forged` (not signed by us for this customer and channel: HTTP 403).
+ */
+export function checkUnsubscribeLink(policy: UnsubscribeLinkPolicy, link: SignedUnsubscribe, now: Date = new Date()): 'valid' | 'ended' | 'forged' {
+  const format = unsubscribeTokenFormat(policy.secret, link.customerId, link.channel, link.token);
+  if (format === 'current') return 'valid';
+  if (format === 'legacy') return now < policy.legacyUntil ? 'valid' : 'ended';
+  return 'forged';
+}
+
+/** Throws the link's refusal (InvalidLinkError, ExpiredLinkError), if any. */
+function requireValidUnsubscribe(policy: UnsubscribeLinkPolicy, link: SignedUnsubscribe, now: Date): void {
+  const check = checkUnsubscribeLink(policy, link, now);
+  if (check === 'forged') throw new InvalidLinkError('the unsubscribe link is not valid');
+  if (check === 'ended') throw new ExpiredLinkError('this unsubscribe link is from an old message and no longer works');
+}
+
+/** What the confirmation page of a link needs: a link that may unsubscribe, for a customer we know (else it throws). */
+export async function checkUnsubscribePage(ctx: Pick<TriggerContext, 'store'>, policy: UnsubscribeLinkPolicy, link: SignedUnsubscribe, now: Date = new Date()): Promise<void> {
+  requireValidUnsubscribe(policy, link, now);
+  if (!(await ctx.store.getCustomer(link.customerId))) throw new NotFoundError(`unknown customer ${link.customerId}`);
+}
+
+export interface Unsubscribed {
+  customerId: string;
+  channel: UnsubscribeChannel;
+  /**
+   * `delivered`: the customer's running journeys were told; `kept`: Temporal did not answer, so the signal waits in
+   * the outbox for the API instances to deliver (the consent change itself is stored either way).
+   */
+  journeys: Delivery['status'];
 }
 
 /**
  * The one-click unsubscribe from a signed link: withdraws consent for the link's channel and signals the
- * customer's running journeys; an email link also suppresses the address, for every customer record that has it.
- * Idempotent: unsubscribing twice leaves the same state.
+ * customer's running journeys (later, from the outbox, when Temporal is down); an email link also suppresses the
+ * address, for every customer record that has it. Idempotent: unsubscribing twice leaves the same state.
  */
-export async function unsubscribeBySignedLink(
-  ctx: TriggerContext,
-  secret: string,
-  link: SignedUnsubscribe,
-  at: Date = new Date(),
-): Promise<{ customerId: string; channel: UnsubscribeChannel; deliveredTo: string[] }> {
-  if (!isValidUnsubscribe(secret, link)) throw new InvalidLinkError('the unsubscribe link is not valid');
+export async function unsubscribeBySignedLink(ctx: TriggerContext, policy: UnsubscribeLinkPolicy, link: SignedUnsubscribe, at: Date = new Date()): Promise<Unsubscribed> {
+  requireValidUnsubscribe(policy, link, at);
   const customer = await ctx.store.getCustomer(link.customerId);
   if (!customer) throw new NotFoundError(`unknown customer ${link.customerId}`);
   if (link.channel === 'email' && customer.email) await ctx.store.suppress('email', customer.email, EMAIL_UNSUBSCRIBE_REASON);
-  const { deliveredTo } = await recordCustomerEvent(ctx, link.customerId, { type: 'unsubscribe', channel: link.channel }, at);
-  return { customerId: link.customerId, channel: link.channel, deliveredTo };
+  const event = await storeCustomerEvent(ctx, link.customerId, { type: 'unsubscribe', channel: link.channel }, at);
+  const delivery = await deliverOrKeep(ctx, { kind: 'customer-event', customerId: link.customerId, event });
+  return { customerId: link.customerId, channel: link.channel, journeys: delivery.status };
 }
 
 export interface DeliveryReport {

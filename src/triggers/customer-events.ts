@@ -25,6 +25,22 @@ export async function recordCustomerEvent(
   at: Date = new Date(),
   sources: EventIdSources = {},
 ): Promise<{ event: CustomerEvent; deliveredTo: string[] }> {
+  const event = await storeCustomerEvent(ctx, customerId, raw, at, sources);
+  const { deliveredTo } = await deliverCustomerEvent(ctx.client, ctx.catalog, ctx.taskQueue, customerId, event);
+  return { event, deliveredTo };
+}
+
+/**
+ * The store's part of a customer event (consent, channel preference, last activity): validated, with the event id
+ * the journeys will apply it under. The journeys are not told: the caller delivers the returned event.
+ */
+export async function storeCustomerEvent(
+  ctx: Pick<TriggerContext, 'store'>,
+  customerId: string,
+  raw: unknown,
+  at: Date = new Date(),
+  sources: EventIdSources = {},
+): Promise<CustomerEvent & { eventId: string }> {
   const parsed = parseInput(messageSchemas().customerEvent, raw, 'customer event');
   const event = { ...parsed, eventId: customerEventId(parsed, sources) };
   const customer = await ctx.store.getCustomer(customerId);
@@ -37,6 +53,5 @@ export async function recordCustomerEvent(
   }
   if (event.type === 'channel-preference') await ctx.store.setPreferredChannel(customerId, event.channel);
   if (ACTIVITY_EVENTS.has(event.type)) await ctx.store.touchActivity(customerId, at);
-  const { deliveredTo } = await deliverCustomerEvent(ctx.client, ctx.catalog, ctx.taskQueue, customerId, event);
-  return { event, deliveredTo };
+  return event;
 }

@@ -1,5 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
+import { TIME_ZONE_NAMES } from '../shared/time-zone';
 import { CustomerInputSchema, type CustomerInput, type CustomerProfile, type Store } from '../store';
 import type { TriggerContext } from './context';
 import { recordCustomerEvent } from './customer-events';
@@ -18,7 +19,10 @@ export const CustomerProfileFieldsSchema = z.strictObject({
   name: field.name.max(200).optional(),
   email: field.email,
   phone: field.phone,
-  timezone: field.timezone.unwrap().optional(),
+  timezone: field.timezone
+    .unwrap()
+    .meta({ enum: [...TIME_ZONE_NAMES], description: 'an IANA time zone (older aliases such as Asia/Calcutta are accepted too)' })
+    .optional(),
   locale: field.locale.unwrap().optional(),
   tier: field.tier.unwrap().max(50).optional(),
   points: field.points.unwrap().optional(),
@@ -35,7 +39,9 @@ export const ImportedProfileSchema = CustomerProfileFieldsSchema.extend({ id: Cu
 
 export const ConsentChangeSchema = z
   .strictObject({ email: z.boolean().optional(), sms: z.boolean().optional() })
-  .refine((change) => change.email !== undefined || change.sms !== undefined, { message: 'expected email and/or sms (true or false)' });
+  .refine((change) => change.email !== undefined || change.sms !== undefined, { message: 'expected email and/or sms (true or false)' })
+  // What the refinement checks, for the OpenAPI document (no other property is allowed).
+  .meta({ minProperties: 1 });
 export type ConsentChange = z.infer<typeof ConsentChangeSchema>;
 
 /** Most profiles one import may carry; larger sets go in several batches (or `retention start --csv`). */
@@ -62,6 +68,8 @@ export async function getCustomerProfile(store: Store, rawId: unknown): Promise<
 export async function upsertCustomerProfile(store: Store, rawId: unknown, rawFields: unknown): Promise<UpsertedCustomer> {
   const id = parseInput(CustomerIdSchema, rawId, 'customer id');
   const fields = parseInput(CustomerProfileFieldsSchema, rawFields, 'customer profile');
+  // A change to a customer that does not exist, without the name that would add it: nothing to change.
+  if (fields.name === undefined && !(await store.getCustomer(id))) throw new NotFoundError(`no customer ${JSON.stringify(id)}: send its name to add it`);
   return saveProfile(store, id, fields);
 }
 

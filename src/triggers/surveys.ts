@@ -1,51 +1,58 @@
-import { timingSafeEqual } from 'node:crypto';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { z } from 'zod';
-import { surveyMac, type SurveyTarget } from '../activities/links';
-import type { JourneyState } from '../shared/journey-types';
-import { journeyStateQuery, messageSchemas, submitSurveyUpdate, type SurveyAnswer } from '../shared/messages';
-import { InvalidLinkError } from './consent';
+import { surveyTokenFormat, type SurveyLinkFields, type SurveyTarget } from '../delivery/survey-token';
+import { DEFAULT_CHURN_REASONS } from '../shared/campaign-definition';
+import { messageSchemas, type SurveyAnswer } from '../shared/messages';
 import type { TriggerContext } from './context';
-import { ConflictError, NotFoundError, parseInput } from './errors';
+import { NotFoundError, parseInput } from './errors';
+import { InvalidLinkError } from './link-errors';
+import { deliverOrKeep } from './pending-signals';
+import { SurveyClosedError, surveyAvailability, type SurveyAvailability, type SurveyKind } from './survey-delivery';
+import { isTemporalUnavailable } from './temporal-unavailable';
 
-export type SurveyKind = SurveyAnswer['survey'];
-export const SURVEY_KINDS: readonly SurveyKind[] = ['csat', 'churn-reason'];
+export { SurveyClosedError, type SurveyKind } from './survey-delivery';
 
-export function isSurveyKind(value: unknown): value is SurveyKind {
-  return typeof value === 'string' && (SURVEY_KINDS as readonly string[]).includes(value);
+export const SURVEY_KINDS = ['csat', 'churn-reason'] as const satisfies readonly SurveyKind[];
+
+/** A survey link as the API reads it from the query string. */
+export type SurveyLinkParams = SurveyLinkFields;
+
+export interface ChurnReason {
+  key: string;
+  label: string;
 }
 
-/** The reasons the churn survey offers (the answer is stored as the key, or "other: <text>"). */
-export const CHURN_REASONS = [
-  { key: 'too-expensive', label: 'It got too expensive' },
-  { key: 'found-alternative', label: 'I found a better alternative' },
-  { key: 'no-longer-needed', label: "I don't need it any more" },
-  { key: 'quality', label: 'Product quality' },
-  { key: 'service', label: 'Customer service' },
-  { key: 'other', label: 'Something else' },
-] as const;
-
-/** Constant-time check of the token of a survey link (signed by surveyLink() in src/activities/links.ts). */
-export function verifySurveyToken(secret: string, link: SurveyLinkParams): boolean {
-  if (!secret || !/^[A-Za-z0-9_-]+$/.test(link.token)) return false;
-  const expected = surveyMac(secret, link, link.survey);
-  const given = Buffer.from(link.token, 'base64url');
-  return given.length === expected.length && timingSafeEqual(given, expected);
+/**
+ * Whether a survey link may be used now: `valid`, `closed` (its expiry has passed, or it was signed before v2 and
+ * carries none: those are refused, HTTP 410) or `forged` (HTTP 403).
+ */
+export function checkSurveyLink(secret: string, link: SurveyLinkParams, now: Date = new Date()): 'valid' | 'closed' | 'forged' {
+  const format = surveyTokenFormat(secret, link);
+  if (format === 'invalid') return 'forged';
+  if (format === 'legacy') return 'closed';
+  return (link.expiresAt as number) * 1000 > now.getTime() ? 'valid' : 'closed';
 }
 
-export interface SurveyLinkParams extends SurveyTarget {
-  survey: SurveyKind;
-  token: string;
+function requireOpenLink(secret: string, link: SurveyLinkParams, now: Date): void {
+  const check = checkSurveyLink(secret, link, now);
+  if (check === 'forged') throw new InvalidLinkError('the survey link is not valid');
+  if (check === 'closed') throw new SurveyClosedError(`the ${link.survey} survey link of ${link.workflowId} has closed`);
 }
 
-/** Thrown when the journey has ended without this answer: the survey is over (HTTP 410). */
-export class SurveyClosedError extends Error {
-  override name = 'SurveyClosedError';
+/**
+ * The `entered` fact of the link's journey run: the store knows every run by it, so a link is matched to its run
+ * (and campaign) without asking Temporal. NotFoundError when there is no such run.
+ */
+async function runEntry(ctx: Pick<TriggerContext, 'store'>, target: SurveyTarget) {
+  const entries = await ctx.store.listOutcomes({ workflowId: target.workflowId, status: 'entered' });
+  const entry = entries.find((o) => o.factKey === `${target.workflowId}/${target.runId}/entered`);
+  if (!entry) throw new NotFoundError(`no journey run ${target.workflowId}/${target.runId}`);
+  return entry;
 }
 
-/** Thrown when the journey did not take the answer in time (no worker reachable): try again later (HTTP 503). */
-export class SurveyUnavailableError extends Error {
-  override name = 'SurveyUnavailableError';
+/** The churn reasons a campaign offers, as the catalog has it now (the journey checks its own copy again). */
+function churnReasonsOf(ctx: Pick<TriggerContext, 'catalog'>, campaignId: string): ChurnReason[] {
+  const definition = ctx.catalog.byId.get(campaignId)?.definition;
+  return definition?.stage === 'winback' ? definition.churnSurvey.reasons : DEFAULT_CHURN_REASONS;
 }
 
 const CsatFields = z.object({
@@ -58,92 +65,75 @@ const CsatFields = z.object({
     .transform((v) => v || undefined),
 });
 
-const ChurnFields = z
-  .object({
-    reason: z.string({ message: 'expected a reason' }).trim().min(1, 'expected a reason').max(200),
-    other: z.string().trim().max(180).optional(),
-  })
-  .transform(({ reason, other }) => (reason === 'other' && other ? `other: ${other}` : reason));
+function churnFields(reasons: ChurnReason[]) {
+  const keys = reasons.map((r) => r.key);
+  return z
+    .object({
+      reason: z.string({ message: 'expected a reason' }).refine((v) => keys.includes(v), `expected one of ${keys.join(', ')}`),
+      other: z.string().trim().max(180).optional(),
+    })
+    .transform(({ reason, other }) => ({ reason, comment: reason === 'other' && other ? other : undefined }));
+}
 
-/** The answer as the journey takes it, from form fields or JSON (`rating` + `comment`, or `reason` + `other`). */
-export function surveyAnswerFrom(survey: SurveyKind, fields: unknown): SurveyAnswer {
+/**
+ * The answer as the journey takes it, from form fields or JSON (`rating` + `comment`, or `reason` + `other`). A churn
+ * reason must be one of `reasons`; free text goes only into the comment of reason `other`. InvalidInputError names
+ * the bad field.
+ */
+export function surveyAnswerFrom(survey: SurveyKind, fields: unknown, reasons: ChurnReason[] = DEFAULT_CHURN_REASONS): SurveyAnswer {
   const input = fields && typeof fields === 'object' ? fields : {};
   const answer =
     survey === 'csat'
       ? { survey, ...parseInput(CsatFields, input, 'survey answer') }
-      : { survey, reason: parseInput(ChurnFields, input, 'survey answer') };
+      : { survey, ...parseInput(churnFields(reasons), input, 'survey answer') };
   return parseInput(messageSchemas().surveyAnswer, answer, 'survey answer');
 }
 
-export type SurveyAvailability = 'open' | 'answered' | 'closed';
-
-/** Whether the journey has this survey's answer already (the stage records it in its state details). */
-function hasAnswer(state: JourneyState | undefined, survey: SurveyKind): boolean {
-  if (!state) return false;
-  if (survey === 'csat') return state.details.csat !== undefined;
-  const reason = state.details.churnReason;
-  return reason !== undefined && reason !== 'no-answer';
+export interface SurveyPage {
+  /** `open` also when Temporal cannot be asked now: the answer will be kept and delivered later. */
+  availability: SurveyAvailability;
+  reasons: ChurnReason[];
 }
 
 /**
- * Where the survey of a (verified) link stands: `open` while the journey run runs without the answer, `answered`
- * once it has it, `closed` when the run ended without it (or the customer has entered the stage again since: a
- * link answers only its own run). NotFoundError when there is no such journey.
+ * What the page of a survey link shows: the form while the journey run waits for it, a thank-you once answered.
+ * InvalidLinkError for a forged link, SurveyClosedError for a closed link or survey, NotFoundError for no such run.
  */
-export async function surveyAvailability(ctx: Pick<TriggerContext, 'client'>, link: Omit<SurveyLinkParams, 'token'>): Promise<SurveyAvailability> {
-  const handle = ctx.client.workflow.getHandle(link.workflowId);
-  let running: boolean;
+export async function surveyPage(ctx: TriggerContext, secret: string, link: SurveyLinkParams, now: Date = new Date()): Promise<SurveyPage> {
+  requireOpenLink(secret, link, now);
+  const reasons = churnReasonsOf(ctx, (await runEntry(ctx, link)).campaignId);
+  let availability: SurveyAvailability;
   try {
-    const description = await handle.describe();
-    if (description.raw.workflowExecutionInfo?.firstRunId !== link.runId) return 'closed';
-    running = description.status.name === 'RUNNING';
+    availability = await ctx.client.withDeadline(Date.now() + 5_000, () => surveyAvailability(ctx, link, link.survey));
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no journey ${link.workflowId}`);
-    throw err;
+    if (!isTemporalUnavailable(err)) throw err;
+    availability = 'open';
   }
-  // A closed journey answers queries only while a worker can replay it; without one, treat it as unanswered.
-  const state = await handle.query(journeyStateQuery).catch(() => undefined);
-  if (hasAnswer(state, link.survey)) return 'answered';
-  return running ? 'open' : 'closed';
+  if (availability === 'closed') throw new SurveyClosedError(`the ${link.survey} survey of ${link.workflowId} has closed`);
+  return { availability, reasons };
 }
 
 export interface SurveySubmission {
-  /** `recorded`: the journey took this answer; `already-recorded`: it had an answer before (a second click). */
-  status: 'recorded' | 'already-recorded';
+  /**
+   * `recorded`: the journey took this answer; `already-recorded`: it had an answer before (a second click); `kept`:
+   * Temporal did not answer, so the answer waits in the outbox and reaches the journey when Temporal is back.
+   */
+  status: 'recorded' | 'already-recorded' | 'kept';
   workflowId: string;
   answer: SurveyAnswer;
 }
 
 /**
- * Verifies the link, then hands the answer to the journey with the validated update (the journey refuses it
- * unless it is waiting for this survey). Outcomes: the answer is recorded; it was already recorded (a repeated
- * submission is not an error for the customer); ConflictError when the journey runs but is not waiting for
- * it (asked too early); SurveyClosedError when the journey ended without it; NotFoundError for no journey;
- * InvalidLinkError for a forged link; InvalidInputError for a bad answer.
+ * Checks the link (signature, expiry, run), then the answer against the run's survey, then hands it to the journey
+ * run, or keeps it for later when Temporal does not answer. Throws: InvalidLinkError (forged link),
+ * SurveyClosedError (link expired or legacy, or the run ended without an answer), NotFoundError (no such run),
+ * InvalidInputError (bad answer), ConflictError (the run is not waiting for this survey).
  */
-export async function submitSurveyAnswer(
-  ctx: Pick<TriggerContext, 'client'>,
-  secret: string,
-  link: SurveyLinkParams,
-  fields: unknown,
-  options: { timeoutMs?: number } = {},
-): Promise<SurveySubmission> {
-  if (!verifySurveyToken(secret, link)) throw new InvalidLinkError('the survey link is not valid');
-  const answer = surveyAnswerFrom(link.survey, fields);
-  const handle = ctx.client.workflow.getHandle(link.workflowId);
-  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
-  try {
-    await ctx.client.withDeadline(deadline, () => handle.executeUpdate(submitSurveyUpdate, { args: [answer, { runId: link.runId }] }));
-    return { status: 'recorded', workflowId: link.workflowId, answer };
-  } catch (err) {
-    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
-      throw new SurveyUnavailableError('the journey did not take the answer in time; try again shortly');
-    }
-    // A refused update (not waiting for this survey) and a closed workflow (NOT_FOUND) both land here.
-    if (!(err instanceof WorkflowUpdateFailedError) && !(err instanceof WorkflowNotFoundError)) throw err;
-  }
-  const availability = await surveyAvailability(ctx, link);
-  if (availability === 'answered') return { status: 'already-recorded', workflowId: link.workflowId, answer };
-  if (availability === 'closed') throw new SurveyClosedError(`the ${link.survey} survey of ${link.workflowId} has closed`);
-  throw new ConflictError(`journey ${link.workflowId} is not waiting for a ${link.survey} answer`);
+export async function submitSurveyAnswer(ctx: TriggerContext, secret: string, link: SurveyLinkParams, fields: unknown, now: Date = new Date()): Promise<SurveySubmission> {
+  requireOpenLink(secret, link, now);
+  const entry = await runEntry(ctx, link);
+  const answer = surveyAnswerFrom(link.survey, fields, churnReasonsOf(ctx, entry.campaignId));
+  const delivery = await deliverOrKeep(ctx, { kind: 'survey-answer', workflowId: link.workflowId, runId: link.runId, answer });
+  const status = delivery.status === 'kept' ? 'kept' : delivery.result === 'already-recorded' ? 'already-recorded' : 'recorded';
+  return { status, workflowId: link.workflowId, answer };
 }

@@ -75,6 +75,8 @@ export class Journey<S extends Stage> {
   /** Unsubscribed with onUnsubscribe "end": the stage should wrap up. */
   stopRequested = false;
   awaitingSurvey?: SurveyAnswer['survey'];
+  /** The stage's own rule for the awaited answer (a win-back's closed list of reasons): a message, or undefined to accept. */
+  private surveyProblem?: (answer: SurveyAnswer) => string | undefined;
 
   private constructor(
     readonly definition: DefinitionOf<S>,
@@ -198,6 +200,8 @@ export class Journey<S extends Stage> {
           if (this.awaitingSurvey !== answer.survey) {
             throw new Error(`this journey is not waiting for a ${answer.survey} answer`);
           }
+          const problem = this.surveyProblem?.(answer);
+          if (problem !== undefined) throw new Error(problem);
         },
       },
     );
@@ -394,19 +398,24 @@ export class Journey<S extends Stage> {
 
   /**
    * Sends the survey message and waits for its answer, at most `ms`. Answers are taken from the moment the message
-   * is on its way: a customer may answer before the send activity has even reported back.
+   * is on its way: a customer may answer before the send activity has even reported back. `problem` refuses an
+   * answer the stage cannot take (in the update's validator: a refused answer leaves no trace in the history).
    */
   async askSurvey<K extends SurveyAnswer['survey']>(
     survey: K,
     step: SendableStep,
     extras: MessageExtras,
     ms: number,
+    problem?: (answer: Extract<SurveyAnswer, { survey: K }>) => string | undefined,
   ): Promise<Extract<SurveyAnswer, { survey: K }> | undefined> {
+    const isAwaited = (a: SurveyAnswer): a is Extract<SurveyAnswer, { survey: K }> => a.survey === survey;
     this.awaitingSurvey = survey;
-    const find = () => this.surveyAnswers.find((a): a is Extract<SurveyAnswer, { survey: K }> => a.survey === survey);
+    this.surveyProblem = problem && ((answer) => (isAwaited(answer) ? problem(answer) : undefined));
+    const find = () => this.surveyAnswers.find(isAwaited);
     await this.send(step, { ...extras, survey });
     await this.waitFor(ms, () => find() !== undefined);
     this.awaitingSurvey = undefined;
+    this.surveyProblem = undefined;
     return find();
   }
 

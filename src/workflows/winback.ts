@@ -31,8 +31,11 @@ async function winback(journey: Journey<'winback'>): Promise<JourneyResult> {
   if (journey.stopRequested) return journey.finish('unsubscribed');
 
   const survey = { id: 'churn-survey', template: def.churnSurvey.template, channel: 'preferred' as const, fallback: true };
-  const answer = await journey.askSurvey('churn-reason', survey, {}, def.churnSurvey.timeout);
+  const reasons = def.churnSurvey.reasons.map((r) => r.key);
+  // Only the campaign's own reasons: the churned outcome's reason is what reports count.
+  const notListed = (a: { reason: string }) => (reasons.includes(a.reason) ? undefined : `reason: expected one of ${reasons.join(', ')}`);
+  const answer = await journey.askSurvey('churn-reason', survey, {}, def.churnSurvey.timeout, notListed);
   const reason = answer?.reason ?? 'no-answer';
   journey.state.details.churnReason = reason;
-  return journey.finish('churned', { reason });
+  return journey.finish('churned', { reason, ...(answer?.comment !== undefined && { data: { comment: answer.comment } }) });
 }

@@ -46,7 +46,7 @@ describe('sendMessage activity', () => {
         { outboxDir: path.join(dir, 'outbox'), httpClient: new RedirectingRequestClient(twilio.url) },
       ),
       renderer: createTemplateRenderer(),
-      links: { publicBaseUrl: 'https://shop.test', secret: 'test-secret-test-secret' },
+      links: { publicBaseUrl: 'https://shop.test', secret: 'test-secret-test-secret', surveyValidForMs: 30 * 86_400_000 },
       brandName: 'Shop',
       frequencyCap: { email: { max: 100, windowMs: DAY }, sms: { max: 100, windowMs: DAY } },
     };

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { campaignFor, loadCatalog, parseDefinition } from '../../src/campaigns/catalog';
-import { STAGES, type CampaignDefinition } from '../../src/shared/campaign-definition';
+import { DEFAULT_CHURN_REASONS, STAGES, type CampaignDefinition } from '../../src/shared/campaign-definition';
 
 describe('campaign catalog', () => {
   it('loads and validates every shipped definition, one default per stage', async () => {
@@ -26,6 +26,25 @@ describe('campaign catalog', () => {
     expect(() => parseDefinition(bad, 'campaigns/bad.json')).toThrow(
       /campaigns\/bad\.json: steps\.0\.after: expected a duration[\s\S]*offer\.discountPercent[\s\S]*churnSurvey\.template: expected a template id/,
     );
+  });
+
+  it("declares a win-back's churn reasons as a closed list of unique keys (the default list when it names none)", () => {
+    const winback = {
+      id: 'x',
+      version: 1,
+      stage: 'winback',
+      inactiveDays: 30,
+      steps: [{ id: 'a', template: 'winback/a' }],
+      offer: { discountPercent: 10, validFor: '7 days' },
+      finalWait: '2 days',
+      churnSurvey: { template: 'winback/churn-survey', timeout: '1 day' },
+    };
+    const parsed = parseDefinition(winback, 'campaigns/w.json').definition;
+    expect(parsed.stage === 'winback' && parsed.churnSurvey.reasons.map((r) => r.key)).toEqual(DEFAULT_CHURN_REASONS.map((r) => r.key));
+    const reasons = (list: unknown) => ({ ...winback, churnSurvey: { ...winback.churnSurvey, reasons: list } });
+    expect(() => parseDefinition(reasons([{ key: 'Too Expensive', label: 'Too expensive' }]), 'campaigns/w.json')).toThrow(/churnSurvey\.reasons\.0\.key: expected a lowercase key/);
+    expect(() => parseDefinition(reasons([{ key: 'price', label: 'A' }, { key: 'price', label: 'B' }]), 'campaigns/w.json')).toThrow(/churnSurvey\.reasons: reason keys must be unique/);
+    expect(() => parseDefinition(reasons([]), 'campaigns/w.json')).toThrow(/churnSurvey\.reasons/);
   });
 
   it('refuses a folder with a file that is not JSON, naming it', async () => {

@@ -1,4 +1,4 @@
-import { signUnsubscribe, unsubscribeUrl, verifyUnsubscribe, verifyUnsubscribeUrl } from '../../src/delivery/unsubscribe-token';
+import { signUnsubscribe, unsubscribeTokenFormat, unsubscribeUrl, verifyUnsubscribeUrl } from '../../src/delivery/unsubscribe-token';
 
 const SECRET = 'test-secret-please-rotate';
 
@@ -7,18 +7,18 @@ describe('unsubscribe tokens', () => {
     const token = signUnsubscribe(SECRET, 'cus_1', 'email');
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(signUnsubscribe(SECRET, 'cus_1', 'email')).toBe(token);
-    expect(verifyUnsubscribe(SECRET, 'cus_1', 'email', token)).toBe(true);
+    expect(unsubscribeTokenFormat(SECRET, 'cus_1', 'email', token)).toBe('current');
   });
 
   test('rejects another customer, channel, secret or a tampered token', () => {
     const token = signUnsubscribe(SECRET, 'cus_1', 'email');
-    expect(verifyUnsubscribe(SECRET, 'cus_2', 'email', token)).toBe(false);
-    expect(verifyUnsubscribe(SECRET, 'cus_1', 'sms', token)).toBe(false);
-    expect(verifyUnsubscribe('other-secret', 'cus_1', 'email', token)).toBe(false);
+    expect(unsubscribeTokenFormat(SECRET, 'cus_2', 'email', token)).toBe('invalid');
+    expect(unsubscribeTokenFormat(SECRET, 'cus_1', 'sms', token)).toBe('invalid');
+    expect(unsubscribeTokenFormat('other-secret', 'cus_1', 'email', token)).toBe('invalid');
     const flipped = (token[0] === 'A' ? 'B' : 'A') + token.slice(1);
-    expect(verifyUnsubscribe(SECRET, 'cus_1', 'email', flipped)).toBe(false);
-    expect(verifyUnsubscribe(SECRET, 'cus_1', 'email', token.slice(0, 20))).toBe(false);
-    expect(verifyUnsubscribe(SECRET, 'cus_1', 'email', '')).toBe(false);
+    expect(unsubscribeTokenFormat(SECRET, 'cus_1', 'email', flipped)).toBe('invalid');
+    expect(unsubscribeTokenFormat(SECRET, 'cus_1', 'email', token.slice(0, 20))).toBe('invalid');
+    expect(unsubscribeTokenFormat(SECRET, 'cus_1', 'email', '')).toBe('invalid');
   });
 
   test('links round-trip and forged links fail', () => {

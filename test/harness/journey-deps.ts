@@ -20,6 +20,8 @@ export interface TestJourneyDepsOptions {
   dir: string;
   publicBaseUrl?: string;
   linkSecret?: string;
+  /** How long survey links work (default 30 days). */
+  surveyValidForMs?: number;
   /** The clock quiet hours, deadlines and leases are judged by (a time-skipping server's, in journey tests). */
   clock?: () => Promise<number>;
   /** Frequency caps per channel (default: 100 a day on each, so no test is capped unless it asks). */
@@ -49,7 +51,7 @@ export function buildTestJourneyDeps(o: TestJourneyDepsOptions): JourneyDeps {
     email,
     sms,
     renderer: createTemplateRenderer(),
-    links: { publicBaseUrl, secret: o.linkSecret ?? 'test-secret-test-secret' },
+    links: { publicBaseUrl, secret: o.linkSecret ?? 'test-secret-test-secret', surveyValidForMs: o.surveyValidForMs ?? 30 * 86_400_000 },
     brandName: 'Shop',
     frequencyCap: o.frequencyCap ?? { email: { max: 100, windowMs: 86_400_000 }, sms: { max: 100, windowMs: 86_400_000 } },
     clock: o.clock,

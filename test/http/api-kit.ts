@@ -125,6 +125,33 @@ export interface Issue {
   message: string;
 }
 
+/** A welcome at once, then a long pause, muted (not ended) by an unsubscribe: the journey stays running for the test. */
+export function mutedOnboarding(id: string): CampaignDefinitionInput {
+  return {
+    id,
+    version: 1,
+    stage: 'onboarding',
+    holdoutPercent: 0,
+    onUnsubscribe: 'mute',
+    steps: [
+      { id: 'welcome', template: 'onboarding/welcome' },
+      { id: 'tip-1', after: '1 hour', template: 'onboarding/tip-1' },
+    ],
+    finalWait: '1 hour',
+  };
+}
+
+/** Path and query of an absolute link, for app.inject. */
+export function pathOf(link: string): string {
+  const url = new URL(link);
+  return url.pathname + url.search;
+}
+
+/** An HTML form post's headers and body, for app.inject. */
+export function formPost(fields: Record<string, string>) {
+  return { headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(fields).toString() };
+}
+
 /** Short sends, long waits: journeys stay running (and quiet) until an event moves them on or the test ends them. */
 export const QUIET_ONBOARDING: CampaignDefinitionInput = {
   id: 'api-test-welcome',

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { allPowerfulToken } from '../../src/api-tokens';
 import { computeReport } from '../../src/reports/compute';
 import type { JourneyState } from '../../src/shared/journey-types';
 import type { Store } from '../../src/store';
@@ -176,7 +177,10 @@ describe('HTTP API: customer events', () => {
   describe('Idempotency-Key', () => {
     /** Another API instance over the same Temporal and store, with `store` methods replaced (the key records stay real). */
     const instanceWith = (store: Partial<Store>, tokens: string[] = [API_TOKEN]) =>
-      buildApp({ config: { ...kit.config, http: { ...kit.config.http, apiTokens: tokens } }, ctx: { ...kit.ctx, store: { ...kit.store, ...store } } });
+      buildApp({
+        config: { ...kit.config, http: { ...kit.config.http, apiTokens: tokens.map((secret, index) => allPowerfulToken(`token-${index + 1}`, secret)) } },
+        ctx: { ...kit.ctx, store: { ...kit.store, ...store } },
+      });
 
     it('answers a purchase retried with the same key with the first answer, replayed, and records it once', async () => {
       const id = await addCustomer('retried');
@@ -369,7 +373,9 @@ describe('HTTP API: customer events', () => {
       }
     }
     expect(keyed.sort()).toEqual([
-      'POST /campaigns/{stage}/start',
+      'POST /campaigns/nurture/start',
+      'POST /campaigns/onboarding/start',
+      'POST /campaigns/winback/start',
       'POST /complaints',
       'POST /complaints/{ticketId}/events',
       'POST /customers/import',

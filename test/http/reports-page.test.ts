@@ -1,10 +1,14 @@
 import { mkdir } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ensureChromium } from '../../src/dev/chromium';
 import { computeReport } from '../../src/reports/compute';
 import { renderReportPage } from '../../src/reports/page/report-page';
 import type { Report } from '../../src/reports/types';
+import { buildApp } from '../../src/triggers/http/app';
+import { REPORT_SESSION_COOKIE, REPORT_SESSION_TTL_MS } from '../../src/triggers/http/report-session';
 import { REPORT_SEED_EXPECTED as expected, REPORT_SEED_PERIOD, seedReportDataset } from '../reports/seed';
 import { API_TOKEN, startApiKit, type ApiKit } from './api-kit';
 
@@ -30,6 +34,8 @@ interface BrowserCanvas {
 }
 
 const QUERY = 'from=2026-03-01&to=2026-03-04';
+/** A token without reports:read (API_TOKENS `name:scope:secret`). */
+const CRM_TOKEN = 'crm-sync-secret-0123456789';
 const SCREENSHOT = path.resolve('test-results', 'report-page.png');
 
 describe('report page (GET /reports) in Chromium', () => {
@@ -38,7 +44,8 @@ describe('report page (GET /reports) in Chromium', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    kit = await startApiKit();
+    // Refusals below come from one address: keep the failed-authentication limit out of the way.
+    kit = await startApiKit({ env: { API_TOKENS: `${API_TOKEN},crm:customers:write:${CRM_TOKEN}`, RATE_LIMIT_FAILED_AUTH: '10000' } });
     await seedReportDataset(kit.store);
     base = await kit.listen();
     browser = await chromium.launch({ executablePath: await ensureChromium(), args: ['--no-sandbox'] });
@@ -65,7 +72,7 @@ describe('report page (GET /reports) in Chromium', () => {
     expect(badFrom.statusCode).toBe(400);
     expect(badFrom.json().issues).toEqual([expect.objectContaining({ path: 'querystring.from', message: expect.stringContaining('expected a date') })]);
 
-    const badStage = await kit.app.inject({ method: 'GET', url: `/reports/data?${QUERY}&stage=nope&token=${API_TOKEN}` });
+    const badStage = await kit.app.inject({ method: 'GET', url: `/reports/data?${QUERY}&stage=nope`, headers: kit.auth });
     expect(badStage.statusCode).toBe(400);
     expect(badStage.json().issues).toEqual([expect.objectContaining({ path: 'querystring.stage' })]);
 
@@ -113,9 +120,8 @@ describe('report page (GET /reports) in Chromium', () => {
     const nasty = '</script><img src=x onerror="globalThis.injected=1">';
     report.campaigns[0]!.campaignId = nasty;
     report.winback.churnReasons[0]!.reason = nasty;
-    const markup = renderReportPage(report, { nonce: 'n0nce', chartJsSrc: '/reports/assets/chart.umd.js', dataPath: '/reports/data', token: '"><b>' });
+    const markup = renderReportPage(report, { nonce: 'n0nce', chartJsSrc: '/reports/assets/chart.umd.js', dataPath: '/reports/data' });
     expect(markup).not.toContain('<img');
-    expect(markup).not.toContain('"><b>');
 
     // Parsed by a real browser: the text survives as text, the chart data as data, and nothing runs.
     const page = await browser.newPage();
@@ -140,6 +146,8 @@ describe('report page (GET /reports) in Chromium', () => {
 
     const response = await page.goto(`${base}/reports?token=${API_TOKEN}&${QUERY}`);
     expect(response?.status()).toBe(200);
+    // The token was swapped for the session cookie on the way: it is not in the address the page is at.
+    expect(page.url()).toBe(`${base}/reports?${QUERY}`);
     await page.waitForFunction(() => {
       const body = (globalThis as unknown as BrowserGlobals).document.body;
       return body.dataset.chartsReady !== undefined || body.dataset.chartsError !== undefined;
@@ -154,6 +162,178 @@ describe('report page (GET /reports) in Chromium', () => {
     await mkdir(path.dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     await page.close();
+  });
+
+  describe('session: the token is swapped for a cookie once', () => {
+    const cookieOf = (setCookie: string | string[] | undefined) => String(setCookie).split(';', 1)[0] as string;
+    /** The session cookie of a fresh swap, as a Cookie header. */
+    const session = async (token = API_TOKEN) => {
+      const swap = await kit.app.inject({ method: 'GET', url: `/reports?token=${token}&${QUERY}` });
+      expect(swap.statusCode).toBe(303);
+      return { cookie: cookieOf(swap.headers['set-cookie']) };
+    };
+
+    it('sets an HttpOnly, SameSite=Strict, Secure (https) 8-hour cookie and redirects (303) to the same URL without the token', async () => {
+      const swap = await kit.app.inject({ method: 'GET', url: `/reports?from=2026-03-01&token=${API_TOKEN}&to=2026-03-04&stage=` });
+      expect(swap.statusCode).toBe(303);
+      expect(swap.headers.location).toBe('/reports?from=2026-03-01&to=2026-03-04&stage=');
+      expect(swap.headers['set-cookie']).toMatch(
+        new RegExp(`^${REPORT_SESSION_COOKIE}=v1\\.[\\w-]+\\.\\d+\\.[\\w-]+; Path=/reports; Max-Age=${REPORT_SESSION_TTL_MS / 1000}; HttpOnly; SameSite=Strict; Secure$`),
+      );
+      expect(swap.headers['set-cookie']).not.toContain(API_TOKEN);
+      expect(swap.headers['cache-control']).toBe('no-store');
+      expect(swap.body).toBe('');
+
+      // The same for the JSON route.
+      const data = await kit.app.inject({ method: 'GET', url: `/reports/data?token=${API_TOKEN}&${QUERY}` });
+      expect(data.statusCode).toBe(303);
+      expect(data.headers.location).toBe(`/reports/data?${QUERY}`);
+    });
+
+    it('authorizes the page and its data with the cookie, and the page carries no token', async () => {
+      const headers = await session();
+      const page = await kit.app.inject({ method: 'GET', url: `/reports?${QUERY}`, headers });
+      expect(page.statusCode).toBe(200);
+      expect(page.headers['content-type']).toMatch(/^text\/html/);
+      expect(page.body).not.toContain(API_TOKEN);
+      expect(page.body).not.toContain('name="token"');
+      const data = await kit.app.inject({ method: 'GET', url: `/reports/data?${QUERY}`, headers });
+      expect(data.statusCode).toBe(200);
+      expect((data.json() as Report).retention.churnRate.rate).toBeCloseTo(expected.churnRate, 12);
+    });
+
+    it('authorizes nothing but the report routes', async () => {
+      const headers = await session();
+      await kit.store.upsertCustomer({ id: 'session-probe', name: 'Probe', email: 'probe@example.com', consentEmail: true, consentSms: false });
+      for (const [method, url, payload] of [
+        ['GET', '/customers/session-probe', undefined],
+        ['PUT', '/customers/session-probe/consent', { email: false }],
+        ['GET', '/customers/session-probe/journeys', undefined],
+        ['POST', '/campaigns/onboarding/start', { customerIds: ['session-probe'] }],
+      ] as const) {
+        const response = await kit.app.inject({ method, url, headers, ...(payload ? { payload } : {}) });
+        expect({ method, url, status: response.statusCode }).toEqual({ method, url, status: 401 });
+      }
+      expect(await kit.store.getCustomer('session-probe')).toMatchObject({ consentEmail: true });
+      // A bearer header, when sent, is what counts.
+      const wrongBearer = await kit.app.inject({ method: 'GET', url: `/reports/data?${QUERY}`, headers: { ...headers, authorization: 'Bearer wrong' } });
+      expect(wrongBearer.statusCode).toBe(403);
+    });
+
+    it('is valid on any API instance with the same tokens until it expires, and dies with its token', async () => {
+      const headers = await session();
+      const at = (offsetMs: number) => () => new Date(Date.now() + offsetMs);
+      const instance = (offsetMs: number, config = kit.config) => buildApp({ config, ctx: kit.ctx, now: at(offsetMs) });
+      const status = async (app: Awaited<ReturnType<typeof instance>>, sent: Record<string, string> = headers) => {
+        try {
+          const response = await app.inject({ method: 'GET', url: `/reports/data?${QUERY}`, headers: sent });
+          return { status: response.statusCode, message: (response.json() as { message?: string }).message };
+        } finally {
+          await app.close();
+        }
+      };
+      expect((await status(await instance(0))).status).toBe(200);
+      expect((await status(await instance(REPORT_SESSION_TTL_MS - 60_000))).status).toBe(200);
+      expect(await status(await instance(REPORT_SESSION_TTL_MS + 1000))).toEqual({ status: 401, message: expect.stringContaining('expired') });
+
+      // Removed from API_TOKENS: its sessions end with it.
+      const withoutIt = { ...kit.config, http: { ...kit.config.http, apiTokens: kit.config.http.apiTokens.filter((token) => token.secret !== API_TOKEN) } };
+      expect((await status(await instance(0, withoutIt))).status).toBe(401);
+
+      // Signed for one token: neither another name nor another signature passes.
+      const [name, value] = headers.cookie.split('=') as [string, string];
+      const [version, , expires, signature] = value.split('.');
+      const otherName = `${name}=${version}.${Buffer.from('crm').toString('base64url')}.${expires}.${signature}`;
+      expect((await status(await instance(0), { cookie: otherName })).status).toBe(401);
+      const otherSignature = `${headers.cookie.slice(0, -4)}AAAA`;
+      expect((await status(await instance(0), { cookie: otherSignature })).status).toBe(401);
+    });
+
+    it('gives no session to a wrong token or to a token without reports:read (403 naming the scope)', async () => {
+      const wrong = await kit.app.inject({ method: 'GET', url: `/reports?${QUERY}&token=wrong-token-0123456789` });
+      expect(wrong.statusCode).toBe(403);
+      expect(wrong.headers['set-cookie']).toBeUndefined();
+      const crm = await kit.app.inject({ method: 'GET', url: `/reports?${QUERY}&token=${CRM_TOKEN}` });
+      expect(crm.statusCode).toBe(403);
+      expect(crm.json().message).toContain('lacks the scope reports:read');
+      expect(crm.headers['set-cookie']).toBeUndefined();
+    });
+
+    it('answers a cross-site navigation without a session with a page reloading itself from this origin (no report, no loop)', async () => {
+      const navigation = { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' };
+      const crossSite = await kit.app.inject({ method: 'GET', url: `/reports?${QUERY}`, headers: { ...navigation, 'sec-fetch-site': 'cross-site' } });
+      expect(crossSite.statusCode).toBe(200);
+      expect(crossSite.body).toContain('<meta http-equiv="refresh" content="0">');
+      expect(crossSite.body).not.toContain('Retention report 2026');
+      // The reload comes from this origin: without a cookie it is refused as usual.
+      const reload = await kit.app.inject({ method: 'GET', url: `/reports?${QUERY}`, headers: { ...navigation, 'sec-fetch-site': 'same-origin' } });
+      expect(reload.statusCode).toBe(401);
+    });
+
+    it('marks the cookie Secure only when PUBLIC_BASE_URL is https', async () => {
+      const plain = await buildApp({ config: { ...kit.config, http: { ...kit.config.http, publicBaseUrl: 'http://127.0.0.1:3000' } }, ctx: kit.ctx });
+      try {
+        const swap = await plain.inject({ method: 'GET', url: `/reports?token=${API_TOKEN}&${QUERY}` });
+        expect(swap.statusCode).toBe(303);
+        expect(swap.headers['set-cookie']).toMatch(/; SameSite=Strict$/);
+      } finally {
+        await plain.close();
+      }
+    });
+
+    it('in a browser: the token leaves the address bar, the cookie is HttpOnly and Strict, the form and the JSON link work on it', async () => {
+      const page = await browser.newPage();
+      await page.goto(`${base}/reports?token=${API_TOKEN}&${QUERY}`);
+      expect(page.url()).toBe(`${base}/reports?${QUERY}`);
+      const [cookie, ...others] = await page.context().cookies();
+      expect(others).toEqual([]);
+      expect(cookie).toMatchObject({ name: REPORT_SESSION_COOKIE, path: '/reports', httpOnly: true, sameSite: 'Strict' });
+      expect((cookie?.expires ?? 0) * 1000).toBeGreaterThan(Date.now() + REPORT_SESSION_TTL_MS - 60_000);
+      expect((cookie?.expires ?? 0) * 1000).toBeLessThanOrEqual(Date.now() + REPORT_SESSION_TTL_MS + 60_000);
+      expect(await page.content()).not.toContain(API_TOKEN);
+
+      await page.selectOption('select[name="stage"]', 'complaint');
+      await Promise.all([page.waitForURL(/stage=complaint/), page.click('button[type="submit"]')]);
+      expect(page.url()).not.toContain('token');
+      expect(await page.title()).toBe('Retention report 2026-03-01 – 2026-03-04');
+
+      const [json] = await Promise.all([page.waitForResponse((r) => r.url().includes('/reports/data')), page.click('text=JSON')]);
+      expect(json.status()).toBe(200);
+      expect(((await json.json()) as Report).query.stage).toBe('complaint');
+      await page.close();
+    });
+
+    it('in a browser: opens from a link on another site (webmail, chat), though a Strict cookie is not sent on that navigation', async () => {
+      const elsewhere: Server = createServer((_request, response) => {
+        response.setHeader('content-type', 'text/html');
+        response.end(`<!doctype html><a id="report" href="${base}/reports?token=${API_TOKEN}&${QUERY}">report</a>`);
+      });
+      await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+      // localhost and 127.0.0.1 are different sites.
+      const otherSite = `http://localhost:${(elsewhere.address() as AddressInfo).port}/`;
+      const page = await browser.newPage();
+      try {
+        await page.goto(otherSite);
+        await Promise.all([page.waitForURL(`${base}/reports?${QUERY}`), page.click('#report')]);
+        // Without a session the page never comes: fail in seconds, showing what came instead.
+        const drawn = await page
+          .waitForFunction(
+            () => {
+              const body = (globalThis as unknown as BrowserGlobals).document.body;
+              return body?.dataset.chartsReady !== undefined || body?.dataset.chartsError !== undefined;
+            },
+            undefined,
+            { timeout: 10_000 },
+          )
+          .then(() => 'drawn', async () => `not drawn: ${await page.content()}`);
+        expect(drawn).toBe('drawn');
+        expect(await text(page, 'churn-rate')).toBe('30.0%');
+        expect(page.url()).toBe(`${base}/reports?${QUERY}`);
+      } finally {
+        await page.close();
+        await new Promise((resolve) => elsewhere.close(resolve));
+      }
+    });
   });
 });
 

@@ -1,25 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { getExpectedTwilioSignature } from 'twilio';
 import { sendMessage } from '../../src/activities/send-message';
-import type { CampaignDefinitionInput } from '../../src/shared/campaign-definition';
 import { journeyStateQuery } from '../../src/shared/messages';
 import { startJourney } from '../../src/triggers/journeys';
 import { seedCustomer } from '../journeys/journey-env';
-import { eventually, PUBLIC_BASE_URL, startApiKit, type ApiKit } from './api-kit';
+import { type ApiKit, eventually, mutedOnboarding, PUBLIC_BASE_URL, startApiKit } from './api-kit';
 
-/** Welcome at once, then a long pause: the journey stays running (and listening) for the whole test. */
-const onboarding: CampaignDefinitionInput = {
-  id: 'api-twilio-onboarding',
-  version: 1,
-  stage: 'onboarding',
-  holdoutPercent: 0,
-  onUnsubscribe: 'mute',
-  steps: [
-    { id: 'welcome', template: 'onboarding/welcome' },
-    { id: 'tip-1', after: '1 hour', template: 'onboarding/tip-1' },
-  ],
-  finalWait: '1 hour',
-};
+const onboarding = mutedOnboarding('api-twilio-onboarding');
 
 /** A Twilio account for the API: without one the Twilio webhooks are not served. */
 const TWILIO_AUTH_TOKEN = 'test-twilio-auth-token-0123456789';

@@ -80,12 +80,19 @@ describe('win-back journey', () => {
         .executeUpdate(submitSurveyUpdate, { args: [{ survey: 'churn-reason', reason: 'found-alternative' }, { runId: 'an-earlier-run' }] })
         .catch((err: Error) => err);
       expect((stale as Error).cause).toMatchObject({ message: 'this survey link belongs to an earlier run of the journey' });
-      expect(await handle.executeUpdate(submitSurveyUpdate, { args: [{ survey: 'churn-reason', reason: 'too expensive' }, {}] })).toEqual({ accepted: true });
-      expect(await handle.result()).toMatchObject({ outcome: 'churned', details: { churnReason: 'too expensive' } });
+      // Only a reason of the campaign's list (here the default one): reports count these keys and nothing else.
+      const unlisted = await handle
+        .executeUpdate(submitSurveyUpdate, { args: [{ survey: 'churn-reason', reason: 'moved-abroad' }, {}] })
+        .catch((err: Error) => err);
+      expect((unlisted as Error).cause).toMatchObject({ message: expect.stringMatching(/^reason: expected one of too-expensive, .*, other$/) });
+      expect(await handle.executeUpdate(submitSurveyUpdate, { args: [{ survey: 'churn-reason', reason: 'other', comment: 'Moved abroad' }, {}] })).toEqual({
+        accepted: true,
+      });
+      expect(await handle.result()).toMatchObject({ outcome: 'churned', details: { churnReason: 'other' } });
     });
     expect(emailsTo(customer.email as string)).toHaveLength(4);
     const last = (await kit.store.listOutcomes({ workflowId: `winback-${customer.id}` })).at(-1);
-    expect(last).toMatchObject({ status: 'churned', reason: 'too expensive' });
+    expect(last).toMatchObject({ status: 'churned', reason: 'other', data: { comment: 'Moved abroad' } });
   });
 
   it('a customer who lapses again gets a win-back of their own: every message again, a new offer code', async () => {

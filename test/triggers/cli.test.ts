@@ -198,7 +198,7 @@ describe('retention CLI', () => {
       email,
       sms,
       renderer: createTemplateRenderer(),
-      links: { publicBaseUrl: 'https://shop.test', secret: 'test-secret-test-secret' },
+      links: { publicBaseUrl: 'https://shop.test', secret: 'test-secret-test-secret', surveyValidForMs: 30 * 86_400_000 },
       brandName: 'Shop',
       frequencyCap: { email: { max: 100, windowMs: 86_400_000 }, sms: { max: 100, windowMs: 86_400_000 } },
       temporal: { client: env.client, taskQueue, catalog },

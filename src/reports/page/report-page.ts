@@ -11,8 +11,6 @@ const SCRIPT = new SafeHtml(REPORT_PAGE_SCRIPT);
 const STYLE = new SafeHtml(REPORT_PAGE_STYLE);
 
 export interface ReportPageOptions {
-  /** The marketer token the page was opened with (`?token=`): carried into the filter form and the JSON link. */
-  token?: string;
   /** Nonce allowing the page's inline script and style under its Content-Security-Policy. */
   nonce: string;
   /** Where the page loads Chart.js's UMD build from. */
@@ -47,7 +45,7 @@ export function renderReportPage(report: Report, options: ReportPageOptions): st
   <h1>${title}</h1>
   <p class="meta">Period ${report.query.from} to ${report.query.to} (end exclusive), generated ${report.generatedAt}${filterSummary(report)}.
     <a href="${dataHref(report, options)}">JSON</a></p>
-  ${filterForm(report, options)}
+  ${filterForm(report)}
 </header>
 <main>
   <div class="grid figures">
@@ -78,19 +76,19 @@ export function renderReportPage(report: Report, options: ReportPageOptions): st
   return page.value;
 }
 
-function queryParams(report: Report, options: Pick<ReportPageOptions, 'token'>): URLSearchParams {
+/** The report's filters as query parameters; never a token (the browser's report session cookie authorizes the page). */
+function queryParams(report: Report): URLSearchParams {
   const q = report.query;
   const params = new URLSearchParams({ from: q.from, to: q.to });
   if (q.stage) params.set('stage', q.stage);
   if (q.campaignId) params.set('campaign', q.campaignId);
   if (q.variant) params.set('variant', q.variant);
   if (q.tier) params.set('tier', q.tier);
-  if (options.token) params.set('token', options.token);
   return params;
 }
 
 function dataHref(report: Report, options: ReportPageOptions): string {
-  return `${options.dataPath}?${queryParams(report, options).toString()}`;
+  return `${options.dataPath}?${queryParams(report).toString()}`;
 }
 
 function filterSummary(report: Report): string {
@@ -99,7 +97,7 @@ function filterSummary(report: Report): string {
   return parts.length === 0 ? '' : `; ${parts.join(', ')}`;
 }
 
-function filterForm(report: Report, options: ReportPageOptions): SafeHtml {
+function filterForm(report: Report): SafeHtml {
   const q = report.query;
   return html`<form class="filters" method="get" action="">
     <label>From <input type="date" name="from" value="${day(q.from)}" required></label>
@@ -110,7 +108,6 @@ function filterForm(report: Report, options: ReportPageOptions): SafeHtml {
     <label>Campaign <input name="campaign" value="${q.campaignId ?? ''}" placeholder="all"></label>
     <label>Variant <input name="variant" value="${q.variant ?? ''}" placeholder="all"></label>
     <label>Tier <input name="tier" value="${q.tier ?? ''}" placeholder="all"></label>
-    ${options.token ? html`<input type="hidden" name="token" value="${options.token}">` : ''}
     <button type="submit">Apply</button>
   </form>`;
 }

@@ -1,10 +1,16 @@
 import formbody from '@fastify/formbody';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { API_TOKEN_SECURITY_SCHEME } from './auth';
 import type { ApiDeps } from './deps';
+import { answerMethodNotAllowed, documentFrameworkStatuses, MAX_PARAM_LENGTH, routeSchemaTransform, withOperationLinks, withoutBodiesWhereNone } from './contract';
 import { apiErrorHandler } from './errors';
 import { loggedRequest } from './log-redaction';
+import { REPORT_SESSION_SECURITY_SCHEME } from './report-session';
+import { sharedRateLimitStore } from './rate-limit-store';
+import { limitingFailedAuthentication } from './rate-limits';
 import { campaignRoutes } from './routes/campaigns';
 import { complaintRoutes } from './routes/complaints';
 import { customerRoutes } from './routes/customers';
@@ -31,12 +37,13 @@ export async function buildApp(deps: ApiDeps, options: Pick<FastifyServerOptions
   // An object logger gets the redacting request serializer: no API token or link signature in a log line.
   const given = options.logger === true ? {} : options.logger;
   const logger = typeof given === 'object' && given !== null ? { ...given, serializers: { req: loggedRequest } } : (given ?? false);
-  const app = Fastify({ logger, trustProxy: true, routerOptions: { maxParamLength: 300 } }).withTypeProvider<ZodTypeProvider>();
+  const app = Fastify({ logger, trustProxy: (_address, hop) => hop < deps.config.http.trustProxyHops, routerOptions: { maxParamLength: MAX_PARAM_LENGTH } }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(apiErrorHandler);
 
-  const parseJson = app.getDefaultJsonParser('error', 'error');
+  // `__proto__` and `constructor.prototype` keys are dropped (no prototype pollution), not a 400 for valid JSON.
+  const parseJson = app.getDefaultJsonParser('remove', 'remove');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
@@ -51,7 +58,14 @@ export async function buildApp(deps: ApiDeps, options: Pick<FastifyServerOptions
       servers: [{ url: deps.config.http.publicBaseUrl }],
       components: {
         securitySchemes: {
-          apiToken: { type: 'http', scheme: 'bearer', description: 'A marketer API token (API_TOKENS)' },
+          apiToken: API_TOKEN_SECURITY_SCHEME,
+          reportSession: REPORT_SESSION_SECURITY_SCHEME,
+          twilioSignature: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'x-twilio-signature',
+            description: "Twilio's request signature (base64 HMAC-SHA1 with TWILIO_AUTH_TOKEN of PUBLIC_BASE_URL + path and the sorted posted parameters)",
+          },
           supportSignature: {
             type: 'apiKey',
             in: 'header',
@@ -61,15 +75,20 @@ export async function buildApp(deps: ApiDeps, options: Pick<FastifyServerOptions
         },
       },
     },
-    transform: jsonSchemaTransform,
+    transform: routeSchemaTransform,
+    transformObject: (documents) =>
+      'openapiObject' in documents ? withOperationLinks(withoutBodiesWhereNone(documents.openapiObject)) : documents.swaggerObject,
   });
 
+  documentFrameworkStatuses(app);
+  answerMethodNotAllowed(app);
   app.get('/health', { schema: { hide: true } }, async () => ({ ok: true }));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  for (const routes of [customerRoutes, eventRoutes, campaignRoutes, complaintRoutes, linkRoutes, reportRoutes]) {
-    await app.register(routes, deps);
-  }
+  // Rate limits count in the store, shared by every API instance; each limiter is set up by the routes it guards.
+  await app.register(rateLimit, { global: false, store: sharedRateLimitStore(deps.ctx.store, deps.now ?? (() => new Date())) });
+  await app.register(limitingFailedAuthentication([customerRoutes, eventRoutes, campaignRoutes, complaintRoutes, reportRoutes]), deps);
+  await app.register(linkRoutes, deps);
   // Without a Twilio account there is no auth token to check Twilio's signature with: the webhooks are not served.
   if (deps.config.sms) await app.register(twilioRoutes, { ...deps, twilioAuthToken: deps.config.sms.authToken });
   await app.ready();

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { STAGES } from '../../shared/campaign-definition';
+import type { CampaignCatalog } from '../../campaigns/catalog';
+import { STAGES, type Stage } from '../../shared/campaign-definition';
 import type { CustomerProfile } from '../../store';
 import { CustomerIdSchema } from '../customers';
 import { InvalidInputError } from '../errors';
@@ -19,14 +20,31 @@ const ERROR_DESCRIPTIONS = {
   404: 'Not found',
   409: 'Conflicts with what already exists',
   413: 'Body too large',
+  414: 'A path segment longer than any valid value',
   415: 'Unsupported content type',
+  429: 'Too many requests from this client (failed authentication or public pages): retry after `Retry-After` seconds',
 } as const;
-type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS;
+export type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS;
+
+export function errorDescription(status: ErrorStatus): string {
+  return ERROR_DESCRIPTIONS[status];
+}
 
 /** Response schemas for the error statuses a route may answer; 400, 401 and 403 are always possible. */
 export function errorResponses(...statuses: ErrorStatus[]) {
   const all = [...new Set<ErrorStatus>([400, 401, 403, ...statuses])];
   return Object.fromEntries(all.map((status) => [status, ErrorBodySchema.describe(ERROR_DESCRIPTIONS[status])])) as Record<ErrorStatus, typeof ErrorBodySchema>;
+}
+
+/**
+ * The campaign field of a start: one of the stage's campaigns in the catalog (loaded once per process), so the
+ * OpenAPI document lists what is accepted; left out, the stage's default campaign.
+ */
+export function campaignIdField(catalog: CampaignCatalog, stage: Stage) {
+  const ids = [...catalog.byId.values()].filter((entry) => entry.definition.stage === stage).map((entry) => entry.definition.id);
+  const [first, ...rest] = ids;
+  const field = first === undefined ? z.never() : z.enum([first, ...rest], { message: `expected a ${stage} campaign: ${ids.join(', ')}` });
+  return field.optional().describe(`a ${stage} campaign from CAMPAIGNS_DIR (default: the ${stage} default campaign)`);
 }
 
 export const CustomerParamsSchema = z.object({ id: CustomerIdSchema.describe('customer id') });
@@ -39,8 +57,7 @@ export const WorkflowParamsSchema = z.object({
 /** Stages a marketer starts directly; complaints start from the support system's webhook, per ticket. */
 export const STARTABLE_STAGES = ['onboarding', 'nurture', 'winback'] as const;
 export const StartableStageSchema = z.enum(STARTABLE_STAGES);
-
-export const CampaignIdSchema = z.string().min(1).max(100).describe('campaign id from CAMPAIGNS_DIR (default: the stage default campaign)');
+export type StartableStage = (typeof STARTABLE_STAGES)[number];
 
 export const CustomerJsonSchema = z.object({
   id: z.string(),

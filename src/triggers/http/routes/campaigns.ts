@@ -5,18 +5,21 @@ import { UserFacingError } from '../../../cli-errors';
 import type { Stage } from '../../../shared/campaign-definition';
 import type { TriggerContext } from '../../context';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../errors';
+import { CustomerIdSchema } from '../../customers';
 import { cancelJourney, journeyState, journeyWorkflowId, listCustomerJourneys, startCustomerJourney } from '../../journeys';
-import { requireMarketerToken } from '../auth';
+import { marketerAuth } from '../auth';
 import type { ApiDeps } from '../deps';
 import { idempotencyKeys, marketerIdentity } from '../idempotency';
 import {
-  CampaignIdSchema,
+  campaignIdField,
   CustomerParamsSchema,
   errorResponses,
   JourneyStateSchema,
   JourneySummarySchema,
   MARKETER_SECURITY,
+  STARTABLE_STAGES,
   StartableStageSchema,
+  type StartableStage,
   WorkflowParamsSchema,
 } from '../schemas';
 
@@ -28,10 +31,11 @@ const START_CONCURRENCY = 16;
 const START_RESULTS = ['started', 'already-running', 'already-ran', 'unknown-customer'] as const;
 type StartResult = (typeof START_RESULTS)[number];
 
-const StartBodySchema = z.strictObject({
-  customerIds: z.array(z.string().trim().min(1, 'expected a customer id').max(200)).min(1).max(MAX_CUSTOMERS_PER_START),
-  campaignId: CampaignIdSchema.optional(),
-});
+const startBodySchema = (catalog: CampaignCatalog, stage: StartableStage) =>
+  z.strictObject({
+    customerIds: z.array(CustomerIdSchema).min(1).max(MAX_CUSTOMERS_PER_START),
+    campaignId: campaignIdField(catalog, stage),
+  });
 
 const CustomerStartResultSchema = z.object({
   customerId: z.string(),
@@ -46,7 +50,10 @@ const BulkStartResponseSchema = z.object({
   counts: z.object({ started: z.number(), alreadyRunning: z.number(), alreadyRan: z.number(), unknownCustomer: z.number() }),
 });
 
-const CustomerJourneyBodySchema = z.strictObject({ stage: StartableStageSchema, campaignId: CampaignIdSchema.optional() });
+const customerJourneyBodySchema = (catalog: CampaignCatalog) => {
+  const member = <S extends StartableStage>(stage: S) => z.strictObject({ stage: z.literal(stage), campaignId: campaignIdField(catalog, stage) });
+  return z.discriminatedUnion('stage', [member('onboarding'), member('nurture'), member('winback')]);
+};
 
 const StartedJourneySchema = z.object({
   workflowId: z.string(),
@@ -96,49 +103,50 @@ async function mapBounded<T, R>(items: readonly T[], limit: number, task: (item:
 /** Marketer endpoints: start stages (for many customers or one), list, inspect and cancel journeys. */
 export const campaignRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
   const { ctx } = deps;
-  app.addHook('onRequest', requireMarketerToken(deps.config.http.apiTokens));
+  await app.register(marketerAuth, { tokens: deps.config.http.apiTokens, read: 'journeys:read', write: 'journeys:write' });
   await app.register(idempotencyKeys, { store: ctx.store, identity: marketerIdentity });
 
-  app.post(
-    '/campaigns/:stage/start',
-    {
-      schema: {
-        tags: TAGS,
-        summary: 'Start a lifecycle stage for customers',
-        description:
-          `Up to ${MAX_CUSTOMERS_PER_START} customers, each with its own result; starting twice never makes a second journey. ` +
-          'With exactly one customer the status tells the result: 201 started, 200 already running (the existing workflow id), ' +
-          '409 the stage already ran and its campaign does not allow re-entry, 404 unknown customer. Complaints start from the support webhook.',
-        security: MARKETER_SECURITY,
-        params: z.object({ stage: StartableStageSchema }),
-        body: StartBodySchema,
-        response: {
-          200: BulkStartResponseSchema.describe('Per-customer results (several customers), or the journey was already running (one customer)'),
-          201: BulkStartResponseSchema.describe('One customer: started'),
-          ...errorResponses(404, 409),
+  // One route per stage rather than /campaigns/:stage/start: each documents its own stage's campaigns.
+  for (const stage of STARTABLE_STAGES) {
+    app.post(
+      `/campaigns/${stage}/start`,
+      {
+        schema: {
+          tags: TAGS,
+          summary: `Start ${stage} for customers`,
+          description:
+            `Up to ${MAX_CUSTOMERS_PER_START} customers, each with its own result; starting twice never makes a second journey. ` +
+            'With exactly one customer the status tells the result: 201 started, 200 already running (the existing workflow id), ' +
+            '409 the stage already ran and its campaign does not allow re-entry, 404 unknown customer. Complaints start from the support webhook.',
+          security: MARKETER_SECURITY,
+          body: startBodySchema(ctx.catalog, stage),
+          response: {
+            200: BulkStartResponseSchema.describe('Per-customer results (several customers), or the journey was already running (one customer)'),
+            201: BulkStartResponseSchema.describe('One customer: started'),
+            ...errorResponses(404, 409),
+          },
         },
       },
-    },
-    async (request, reply) => {
-      const { stage } = request.params;
-      const campaignId = resolveCampaignId(ctx.catalog, stage, request.body.campaignId);
-      const customerIds = [...new Set(request.body.customerIds)];
-      const results = await mapBounded(customerIds, START_CONCURRENCY, (customerId) => startOne(ctx, stage, customerId, campaignId));
-      const count = (result: StartResult) => results.filter((r) => r.result === result).length;
-      const body = {
-        stage,
-        campaignId,
-        results,
-        counts: { started: count('started'), alreadyRunning: count('already-running'), alreadyRan: count('already-ran'), unknownCustomer: count('unknown-customer') },
-      };
-      const single = results.length === 1 ? results[0] : undefined;
-      if (single?.result === 'unknown-customer') throw new NotFoundError(`unknown customer ${single.customerId}`);
-      if (single?.result === 'already-ran') {
-        throw new ConflictError(`${stage} already ran for customer ${single.customerId} (${single.workflowId}) and campaign re-entry does not allow another run`);
-      }
-      return reply.code(single?.result === 'started' ? 201 : 200).send(body);
-    },
-  );
+      async (request, reply) => {
+        const campaignId = resolveCampaignId(ctx.catalog, stage, request.body.campaignId);
+        const customerIds = [...new Set(request.body.customerIds)];
+        const results = await mapBounded(customerIds, START_CONCURRENCY, (customerId) => startOne(ctx, stage, customerId, campaignId));
+        const count = (result: StartResult) => results.filter((r) => r.result === result).length;
+        const body = {
+          stage,
+          campaignId,
+          results,
+          counts: { started: count('started'), alreadyRunning: count('already-running'), alreadyRan: count('already-ran'), unknownCustomer: count('unknown-customer') },
+        };
+        const single = results.length === 1 ? results[0] : undefined;
+        if (single?.result === 'unknown-customer') throw new NotFoundError(`unknown customer ${single.customerId}`);
+        if (single?.result === 'already-ran') {
+          throw new ConflictError(`${stage} already ran for customer ${single.customerId} (${single.workflowId}) and campaign re-entry does not allow another run`);
+        }
+        return reply.code(single?.result === 'started' ? 201 : 200).send(body);
+      },
+    );
+  }
 
   app.post(
     '/customers/:id/journeys',
@@ -149,7 +157,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) 
         description: '201 started; 200 already running (nothing new started, the existing workflow id); 409 already ran and re-entry is not allowed.',
         security: MARKETER_SECURITY,
         params: CustomerParamsSchema,
-        body: CustomerJourneyBodySchema,
+        body: customerJourneyBodySchema(ctx.catalog),
         response: {
           200: StartedJourneySchema.describe('Already running: nothing new started'),
           201: StartedJourneySchema.describe('Started'),

@@ -6,13 +6,14 @@ import { openComplaint, OpenComplaintSchema, reportComplaintProgress } from '../
 import type { ApiDeps } from '../deps';
 import type { ErrorBody } from '../errors';
 import { idempotencyKeyOf, idempotencyKeys } from '../idempotency';
+import { campaignIdField } from '../schemas';
 import { SUPPORT_SIGNATURE_HEADER, SUPPORT_TIMESTAMP_HEADER, verifySupportSignature } from '../signatures';
 
-const SIGNED = `Signed by the support system: \`${SUPPORT_TIMESTAMP_HEADER}\` is the unix time in seconds and \`${SUPPORT_SIGNATURE_HEADER}\` is \`sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">\` with SUPPORT_WEBHOOK_SECRET. A timestamp outside the tolerance (WEBHOOK_TOLERANCE) or a wrong signature gets 401; the same signed request sent twice within the tolerance gets 409.`;
+const SIGNED = `Signed by the support system: \`${SUPPORT_TIMESTAMP_HEADER}\` is the unix time in seconds and \`${SUPPORT_SIGNATURE_HEADER}\` is \`sha256=<hex HMAC-SHA256 of "<timestamp>.<METHOD>.<path and query>.<raw body>">\` with SUPPORT_WEBHOOK_SECRET. A timestamp outside the tolerance (WEBHOOK_TOLERANCE) or a wrong signature gets 401; the same signed request sent twice within the tolerance gets 409.`;
 
 const SignedHeaders = z.looseObject({
   [SUPPORT_TIMESTAMP_HEADER]: z.string().describe('unix time in seconds when the request was signed'),
-  [SUPPORT_SIGNATURE_HEADER]: z.string().describe('sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">'),
+  [SUPPORT_SIGNATURE_HEADER]: z.string().describe('sha256=<hex HMAC-SHA256 of "<timestamp>.<METHOD>.<path and query>.<raw body>">'),
 });
 
 const ErrorResponse = z.object({
@@ -36,7 +37,7 @@ const REJECTIONS = {
 
 /**
  * The support system's webhooks: a new complaint ticket starts complaint resolution, progress on a ticket is
- * relayed to its journey. Requests are HMAC-signed over the raw body and checked before the body is used.
+ * relayed to its journey. Requests are HMAC-signed over method, path, timestamp and raw body and checked before the body is used.
  */
 export const complaintRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
   const { config, ctx } = deps;
@@ -86,7 +87,7 @@ export const complaintRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps)
         tags: ['support'],
         security: [{ supportSignature: [] }],
         headers: SignedHeaders,
-        body: OpenComplaintSchema,
+        body: OpenComplaintSchema.extend({ campaignId: campaignIdField(ctx.catalog, 'complaint') }),
         response: { 200: StartedResponse, 201: StartedResponse, 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse },
       },
     },

@@ -4,7 +4,7 @@ import { messageSchemas } from '../../../shared/messages';
 import { recordCustomerEvent } from '../../customer-events';
 import { InvalidInputError } from '../../errors';
 import { NpsAnswerSchema, recordNpsAnswer } from '../../nps';
-import { requireMarketerToken } from '../auth';
+import { marketerAuth } from '../auth';
 import type { ApiDeps } from '../deps';
 import { idempotencyKeyOf, idempotencyKeys, marketerIdentity } from '../idempotency';
 import { CustomerParamsSchema, errorResponses, MARKETER_SECURITY, withBodyPaths } from '../schemas';
@@ -29,7 +29,7 @@ const RecordedEventSchema = z.object({
 /** Marketer endpoint for customer events: stored (consent, activity) and delivered to the customer's journeys. */
 export const eventRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
   const now = deps.now ?? (() => new Date());
-  app.addHook('onRequest', requireMarketerToken(deps.config.http.apiTokens));
+  await app.register(marketerAuth, { tokens: deps.config.http.apiTokens, write: 'customers:write' });
   await app.register(idempotencyKeys, { store: deps.ctx.store, identity: marketerIdentity });
 
   app.post(

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { computeReport } from '../../../reports/compute';
@@ -8,16 +7,20 @@ import { renderReportPage } from '../../../reports/page/report-page';
 import { DEFAULT_PERIOD_MS, parseReportDate, periodProblem } from '../../../reports/query';
 import { REPORT_STAGES, type ReportQuery } from '../../../reports/types';
 import { InvalidInputError } from '../../errors';
-import { requireMarketerToken, safeEqual } from '../auth';
 import type { ApiDeps } from '../deps';
+import { reportViewerAuth } from '../report-session';
 
 const DATE_HINT = 'expected a date such as 2025-01-31 or 2025-01-31T12:00:00Z';
 const CHART_JS_PATH = '/reports/assets/chart.umd.js';
+const TOKEN_SWAPPED = z.null().meta({
+  description: '`?token=` swapped for the report session cookie (Set-Cookie): on to the same URL without the token',
+  headers: { location: { type: 'string', description: 'the same URL without `token`' } },
+});
 
+/** A date as the page's form and links send it: empty (the default), a day, or a date-time (UTC unless it has an offset). */
 const reportDate = (what: string) =>
   z
-    .string()
-    .refine((text) => text.trim() === '' || parseReportDate(text) !== undefined, DATE_HINT)
+    .union([z.literal(''), z.iso.date(), z.iso.datetime({ offset: true, local: true })], { message: DATE_HINT })
     .optional()
     .describe(`${what} (YYYY-MM-DD = UTC midnight, or an ISO 8601 date-time)`);
 
@@ -37,7 +40,10 @@ const ReportQuerystring = z.object({
   token: z
     .string()
     .optional()
-    .describe('the marketer API token, for browsers (a link or bookmark cannot send the Authorization header); prefer the header elsewhere'),
+    .describe(
+      'for browsers (a link cannot send the Authorization header): an API token with reports:read, swapped at once for an 8-hour ' +
+        'session cookie and a 303 to the same URL without it; elsewhere send the token as a bearer header',
+    ),
 });
 type ReportQuerystring = z.infer<typeof ReportQuerystring>;
 
@@ -64,21 +70,6 @@ export function toReportQuery(qs: ReportQuerystring, now: Date): ReportQuery {
   return query;
 }
 
-/**
- * The marketer token as `Authorization: Bearer <token>` (see requireMarketerToken) or, for a browser opening the
- * page from a link, as `?token=<token>`; both compared in constant time. A header, when present, is what counts.
- */
-export function requireMarketerTokenOrQuery(tokens: readonly string[]) {
-  const bearer = requireMarketerToken(tokens);
-  return async (request: FastifyRequest, reply: FastifyReply) => {
-    const given = (request.query as { token?: unknown } | undefined)?.token;
-    if (request.headers.authorization !== undefined || typeof given !== 'string' || given === '') return bearer(request, reply);
-    if (!tokens.some((token) => safeEqual(token, given))) {
-      return reply.code(403).send({ error: 'Forbidden', message: 'the API token is not valid' });
-    }
-  };
-}
-
 function contentSecurityPolicy(nonce: string): string {
   return [
     "default-src 'none'",
@@ -91,10 +82,10 @@ function contentSecurityPolicy(nonce: string): string {
   ].join('; ');
 }
 
-/** The two routes behind the marketer token; the hook is encapsulated in this plugin. */
+/** The two routes behind the marketer token (scope reports:read) or its report session; the hook is encapsulated in this plugin. */
 const securedReportRoutes: FastifyPluginAsyncZod<ApiDeps & { chartJsSrc: string }> = async (secured, deps) => {
   const now = deps.now ?? (() => new Date());
-  secured.addHook('onRequest', requireMarketerTokenOrQuery(deps.config.http.apiTokens));
+  await secured.register(reportViewerAuth, { tokens: deps.config.http.apiTokens, secureCookie: deps.config.http.publicBaseUrl.startsWith('https://'), now });
   secured.addHook('onSend', async (_request, reply) => {
     reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
   });
@@ -105,16 +96,21 @@ const securedReportRoutes: FastifyPluginAsyncZod<ApiDeps & { chartJsSrc: string 
       schema: {
         tags: ['reports'],
         summary: 'The retention report as a web page (figures and charts)',
-        description: 'Open in a browser as /reports?token=<API token>&from=2025-01-01&to=2025-04-01.',
+        description:
+          'Open in a browser as /reports?token=<API token>&from=2025-01-01&to=2025-04-01: the token is swapped for an 8-hour session ' +
+          'cookie (HttpOnly, SameSite=Strict) and a 303 to the same URL without it; the page, its form and its JSON link then use the cookie.',
         security: [{ apiToken: [] }],
         querystring: ReportQuerystring,
+        response: {
+          200: { description: 'The report page (or, opened from another site, a page that reloads it with the session)', content: { 'text/html': { schema: z.string() } } },
+          303: TOKEN_SWAPPED,
+        },
       },
     },
     async (request, reply) => {
       const report = await computeReport(deps.ctx.store, toReportQuery(request.query, now()));
       const nonce = randomBytes(16).toString('base64');
       const page = renderReportPage(report, {
-        ...(request.query.token ? { token: request.query.token } : {}),
         nonce,
         chartJsSrc: deps.chartJsSrc,
         dataPath: '/reports/data',
@@ -131,17 +127,18 @@ const securedReportRoutes: FastifyPluginAsyncZod<ApiDeps & { chartJsSrc: string 
         summary: 'The retention report as JSON (see src/reports/types.ts: Report)',
         security: [{ apiToken: [] }],
         querystring: ReportQuerystring,
+        response: { 200: z.record(z.string(), z.unknown()).describe('The report (src/reports/types.ts: Report)'), 303: TOKEN_SWAPPED },
       },
     },
-    async (request) => computeReport(deps.ctx.store, toReportQuery(request.query, now())),
+    async (request) => (await computeReport(deps.ctx.store, toReportQuery(request.query, now()))) as unknown as Record<string, unknown>,
   );
 };
 
 /**
  * The retention report for marketers: `GET /reports` (an HTML page with the headline figures and Chart.js
  * charts), `GET /reports/data` (the same report as JSON) and Chart.js itself, served from the installed package.
- * Both report routes take the marketer token as a bearer header or as `?token=` (a browser cannot add a header
- * to a navigation); responses carrying it are not cached and send no referrer.
+ * Both report routes take the marketer token as a bearer header, or a browser's report session, which `?token=`
+ * is swapped for (see report-session.ts); their responses are not cached and send no referrer.
  */
 export const reportRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
   const chartJs = await loadChartJsAsset();

@@ -24,6 +24,9 @@ const StatusCallbackBody = z.looseObject({
   To: z.string().optional(),
 });
 
+const TWILIO_SECURITY = [{ twilioSignature: [] }];
+const NOT_FROM_TWILIO = { description: 'The Twilio signature is missing or does not match', content: { 'text/plain': { schema: z.string() } } };
+
 /** How long an inbound message's MessageSid is remembered: Twilio's retries come within minutes. */
 const INBOUND_DEDUP_MS = 7 * 24 * 60 * 60_000;
 
@@ -67,9 +70,13 @@ export const twilioRoutes: FastifyPluginAsyncZod<ApiDeps & { twilioAuthToken: st
         summary: 'Inbound SMS (Twilio messaging webhook)',
         description: `A message is handled once per MessageSid (a retried delivery gets an empty TwiML answer). STOP/STOPALL/UNSUBSCRIBE/CANCEL/END/QUIT/REVOKE/OPTOUT withdraw SMS consent and suppress the number; START/YES/UNSTOP/OPTIN give consent back; HELP/INFO get the help text. Twilio's OptOutType takes precedence; when it is present Twilio has already replied, so the TwiML is empty. ${SIGNED}`,
         tags: ['twilio'],
+        security: TWILIO_SECURITY,
         consumes: ['application/x-www-form-urlencoded'],
         body: InboundSmsBody,
-        produces: ['text/xml'],
+        response: {
+          200: { description: 'TwiML: the reply to send, or none', content: { 'text/xml': { schema: z.string() } } },
+          403: NOT_FROM_TWILIO,
+        },
       },
     },
     async (request, reply) => {
@@ -103,8 +110,10 @@ export const twilioRoutes: FastifyPluginAsyncZod<ApiDeps & { twilioAuthToken: st
         summary: 'Message status callback (Twilio)',
         description: `Answers 204. Records the delivery status of a sent message (only ever forward: late and repeated callbacks change nothing) and, on delivered/undelivered/failed, an outcome row for the funnel. ErrorCode 21610 suppresses the recipient number. ${SIGNED}`,
         tags: ['twilio'],
+        security: TWILIO_SECURITY,
         consumes: ['application/x-www-form-urlencoded'],
         body: StatusCallbackBody,
+        response: { 204: z.null().describe('Recorded'), 403: NOT_FROM_TWILIO },
       },
     },
     async (request, reply) => {
@@ -117,7 +126,7 @@ export const twilioRoutes: FastifyPluginAsyncZod<ApiDeps & { twilioAuthToken: st
         to: To,
         at: now(),
       });
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 };
