@@ -1,7 +1,17 @@
-import type { Selectable, Updateable } from 'kysely';
-import type { Connection } from './connect';
-import type { CustomersTable } from './schema';
-import { CustomerInputSchema, StoreNotFoundError, type Channel, type CustomerInput, type CustomerProfile } from './types';
+import type { Kysely, Selectable, Updateable } from 'kysely';
+import { writeTransaction, type Connection } from './connect';
+import type { CustomersTable, Database } from './schema';
+import {
+  CHANNELS,
+  CustomerInputSchema,
+  StoreNotFoundError,
+  type Channel,
+  type ConsentChange,
+  type ConsentProvenance,
+  type ConsentSource,
+  type CustomerInput,
+  type CustomerProfile,
+} from './types';
 
 type CustomerRow = Selectable<CustomersTable>;
 
@@ -46,7 +56,15 @@ const columnOf = {
   lastActivityAt: 'last_activity_at',
 } as const satisfies Partial<Record<keyof CustomerInput, keyof CustomersTable>>;
 
-export function customerQueries({ db }: Connection) {
+async function insertConsentChange(db: Kysely<Database>, customerId: string, channel: Channel, granted: boolean, provenance: ConsentProvenance, at: number) {
+  await db
+    .insertInto('consent_changes')
+    .values({ customer_id: customerId, channel, granted: granted ? 1 : 0, source: provenance.source, evidence: provenance.evidence ?? null, at })
+    .execute();
+}
+
+export function customerQueries(connection: Connection) {
+  const { db } = connection;
   /** Moves last activity forward to `at` (never backwards), adding `spend` to the total. */
   async function advanceActivity(customerId: string, at: Date, spend: number): Promise<CustomerProfile> {
     const ms = at.getTime();
@@ -121,20 +139,55 @@ export function customerQueries({ db }: Connection) {
     },
 
     /**
-     * The customer's own consent change (unsubscribe, resubscribe, STOP, START): a withdrawal is remembered, so a later
-     * profile update or import cannot give the consent back; a resubscribe clears it.
+     * A consent change by the customer or for them (unsubscribe, resubscribe, STOP, START, an operator's change), kept
+     * with its provenance. A withdrawal is remembered, so a later profile update or import cannot give the consent
+     * back; a resubscribe clears it.
      */
-    async setConsent(customerId: string, channel: Channel, granted: boolean): Promise<CustomerProfile> {
+    async setConsent(customerId: string, channel: Channel, granted: boolean, provenance: ConsentProvenance, at: Date = new Date()): Promise<CustomerProfile> {
       const column = channel === 'email' ? 'consent_email' : 'consent_sms';
       const revoked = channel === 'email' ? 'email_revoked_at' : 'sms_revoked_at';
-      const now = Date.now();
-      const row = await db
-        .updateTable('customers')
-        .set({ [column]: granted ? 1 : 0, [revoked]: granted ? null : now, updated_at: now })
-        .where('id', '=', customerId)
-        .returningAll()
-        .executeTakeFirst();
-      return found(row, customerId);
+      const now = at.getTime();
+      return writeTransaction(connection, `consent:${customerId}`, async (trx) => {
+        const row = await trx
+          .updateTable('customers')
+          .set({ [column]: granted ? 1 : 0, [revoked]: granted ? null : now, updated_at: now })
+          .where('id', '=', customerId)
+          .returningAll()
+          .executeTakeFirst();
+        const profile = found(row, customerId);
+        await insertConsentChange(trx, customerId, channel, granted, provenance, now);
+        return profile;
+      });
+    },
+
+    /** Keeps a consent change made by a profile update or import (the profile itself is already written). */
+    async recordConsentChange(customerId: string, channel: Channel, granted: boolean, provenance: ConsentProvenance, at: Date = new Date()): Promise<void> {
+      await insertConsentChange(db, customerId, channel, granted, provenance, at.getTime());
+    },
+
+    /** The latest recorded consent change per channel (none for a channel only ever set by profile or import). */
+    async latestConsentChanges(customerId: string): Promise<Partial<Record<Channel, ConsentChange>>> {
+      const latest: Partial<Record<Channel, ConsentChange>> = {};
+      for (const channel of CHANNELS) {
+        const row = await db
+          .selectFrom('consent_changes')
+          .selectAll()
+          .where('customer_id', '=', customerId)
+          .where('channel', '=', channel)
+          .orderBy('id', 'desc')
+          .limit(1)
+          .executeTakeFirst();
+        if (row) {
+          latest[channel] = {
+            channel,
+            granted: row.granted === 1,
+            source: row.source as ConsentSource,
+            ...(row.evidence === null ? {} : { evidence: row.evidence }),
+            at: new Date(Number(row.at)),
+          };
+        }
+      }
+      return latest;
     },
 
     /** Adds `amount` to total spend and moves last activity forward to `at` (never backwards). */

@@ -12,6 +12,8 @@ import type { Database, Dialect } from './schema';
 import { suppressionQueries } from './suppressions';
 import type {
   Channel,
+  ConsentChange,
+  ConsentProvenance,
   CustomerInput,
   CustomerProfile,
   FrequencyRequest,
@@ -42,7 +44,9 @@ export interface Store {
   upsertCustomer(input: CustomerInput): Promise<CustomerProfile>;
   getCustomer(id: string): Promise<CustomerProfile | undefined>;
   findCustomersByPhone(phone: string, limit?: number): Promise<CustomerProfile[]>;
-  setConsent(customerId: string, channel: Channel, granted: boolean): Promise<CustomerProfile>;
+  setConsent(customerId: string, channel: Channel, granted: boolean, provenance: ConsentProvenance, at?: Date): Promise<CustomerProfile>;
+  recordConsentChange(customerId: string, channel: Channel, granted: boolean, provenance: ConsentProvenance, at?: Date): Promise<void>;
+  latestConsentChanges(customerId: string): Promise<Partial<Record<Channel, ConsentChange>>>;
   recordPurchase(customerId: string, amount: number, at: Date): Promise<CustomerProfile>;
   touchActivity(customerId: string, at: Date): Promise<CustomerProfile>;
   setPreferredChannel(customerId: string, channel: Channel): Promise<CustomerProfile>;

@@ -308,6 +308,30 @@ function pendingSignals(dialect: Dialect): Migration {
   };
 }
 
+/** Consent provenance: each consent change with its source, time and evidence (append-only; the customer's latest is shown). */
+function consentChanges(dialect: Dialect): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      const table =
+        dialect === 'postgres'
+          ? db.schema.createTable('consent_changes').addColumn('id', 'serial', (c) => c.primaryKey())
+          : db.schema.createTable('consent_changes').addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());
+      await table
+        .addColumn('customer_id', 'text', (c) => c.notNull())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('granted', 'integer', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('evidence', 'text')
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('consent_changes_customer').on('consent_changes').columns(['customer_id', 'channel', 'id']).execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('consent_changes').ifExists().execute();
+    },
+  };
+}
+
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   return {
     async getMigrations() {
@@ -315,6 +339,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         '0001_initial': initial(dialect), '0002_report_indexes': reportIndexes, '0003_lookup_indexes': lookupIndexes,
         '0004_exactly_once': exactlyOnce(dialect), '0005_consent_revocations': consentRevocations,
         '0006_rate_limits': rateLimits, '0007_pending_signals': pendingSignals(dialect),
+        '0008_consent_changes': consentChanges(dialect),
       };
     },
   };

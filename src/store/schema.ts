@@ -128,6 +128,17 @@ export interface RateLimitsTable {
 }
 
 /** The outbox of signals to journeys that could not be delivered when sent (see pending-signals.ts). */
+/** Every consent change made by a customer's or an operator's action: who or what, when, and on what evidence. */
+export interface ConsentChangesTable {
+  id: Generated<number>;
+  customer_id: string;
+  channel: string;
+  granted: number;
+  source: string;
+  evidence: string | null;
+  at: number;
+}
+
 export interface PendingSignalsTable {
   id: Generated<number>;
   /** Unique: a repeated click finds its signal kept already. */
@@ -159,6 +170,7 @@ export interface Database {
   webhook_replays: WebhookReplaysTable;
   pending_signals: PendingSignalsTable;
   rate_limits: RateLimitsTable;
+  consent_changes: ConsentChangesTable;
 }
 
 export type Dialect = 'sqlite' | 'postgres';

@@ -4,6 +4,23 @@ import { isTimeZone } from '../shared/time-zone';
 export const CHANNELS = ['email', 'sms'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
+/** Where a consent change came from. */
+export const CONSENT_SOURCES = ['api', 'api-event', 'profile', 'import', 'csv-segment', 'cli', 'unsubscribe-link', 'sms-keyword', 'event'] as const;
+export type ConsentSource = (typeof CONSENT_SOURCES)[number];
+
+/** Who or what changed consent, and on what evidence (a token's name, a MessageSid, the link used). */
+export interface ConsentProvenance {
+  source: ConsentSource;
+  evidence?: string;
+}
+
+/** A recorded consent change. */
+export interface ConsentChange extends ConsentProvenance {
+  channel: Channel;
+  granted: boolean;
+  at: Date;
+}
+
 /** Thrown when an operation names a customer (or ledger entry) the store does not have. */
 export class StoreNotFoundError extends Error {
   override name = 'StoreNotFoundError';

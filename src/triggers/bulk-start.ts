@@ -1,12 +1,14 @@
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { ZodError } from 'zod';
 import { campaignFor } from '../campaigns/catalog';
 import type { Stage } from '../shared/campaign-definition';
 import { zodErrorLines } from '../shared/zod-errors';
-import type { CustomerInput } from '../store/types';
+import type { ConsentProvenance, CustomerInput } from '../store/types';
 import type { TriggerContext } from './context';
+import { upsertCustomerWithProvenance } from './customers';
 import { ConflictError, InvalidInputError } from './errors';
 import { startJourney } from './journeys';
 import { readSegment, type SegmentRow } from './csv-segment';
@@ -118,7 +120,7 @@ export async function bulkStart(ctx: TriggerContext, options: BulkStartOptions):
 /** Never throws: every row ends with an outcome. */
 async function processRow(ctx: TriggerContext, options: BulkStartOptions, row: Extract<SegmentRow, { kind: 'row' }>): Promise<RowOutcome> {
   try {
-    const known = await ensureCustomer(ctx, row, options.dryRun ?? false);
+    const known = await ensureCustomer(ctx, row, options.dryRun ?? false, { source: 'csv-segment', evidence: `${path.basename(options.file)} line ${row.line}` });
     if (!known.ok) return { kind: 'rejected', reasons: [known.reason] };
     if (options.dryRun) return { kind: 'valid' };
     const result = await startJourney(ctx.client, ctx.catalog, ctx.taskQueue, {
@@ -135,18 +137,22 @@ async function processRow(ctx: TriggerContext, options: BulkStartOptions, row: E
   }
 }
 
-/** Upserts the row's profile (a profile without a name may only update a known customer), or checks the customer exists. */
+/**
+ * Upserts the row's profile (a profile without a name may only update a known customer), keeping the consent changes
+ * it makes with `provenance`, or checks the customer exists.
+ */
 async function ensureCustomer(
   ctx: TriggerContext,
   row: Extract<SegmentRow, { kind: 'row' }>,
   dryRun: boolean,
+  provenance: ConsentProvenance,
 ): Promise<{ ok: true } | { ok: false; reason: string }> {
   const profile = row.profile;
+  const existing = await ctx.store.getCustomer(row.customerId);
   if (profile?.name !== undefined) {
-    if (!dryRun) await ctx.store.upsertCustomer(profile as CustomerInput);
+    if (!dryRun) await upsertCustomerWithProvenance(ctx.store, profile as CustomerInput, existing, provenance);
     return { ok: true };
   }
-  const existing = await ctx.store.getCustomer(row.customerId);
   if (!existing) {
     return {
       ok: false,
@@ -155,7 +161,7 @@ async function ensureCustomer(
         : `customer_id: unknown customer ${JSON.stringify(row.customerId)} (add profile columns such as name and email to create it)`,
     };
   }
-  if (profile && !dryRun) await ctx.store.upsertCustomer({ ...profile, name: existing.name });
+  if (profile && !dryRun) await upsertCustomerWithProvenance(ctx.store, { ...profile, name: existing.name }, existing, provenance);
   return { ok: true };
 }
 

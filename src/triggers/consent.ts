@@ -50,6 +50,8 @@ export interface InboundSms {
   from: string;
   body?: string;
   optOutType?: string;
+  /** Twilio's id of the message: the evidence kept with the consent change. */
+  messageSid?: string;
 }
 
 export interface InboundSmsResult {
@@ -75,10 +77,16 @@ export async function handleInboundSms(ctx: TriggerContext, sms: InboundSms, at:
   const deliveredTo: string[] = [];
   for (const customer of customers) {
     const event = { type: keyword === 'stop' ? 'unsubscribe' : 'resubscribe', channel: 'sms' } as const;
-    const result = await recordCustomerEvent(ctx, customer.id, event, at);
+    const result = await recordCustomerEvent(ctx, customer.id, event, at, {}, { source: 'sms-keyword', evidence: smsEvidence(sms) });
     deliveredTo.push(...result.deliveredTo);
   }
   return { keyword, customerIds: customers.map((c) => c.id), deliveredTo };
+}
+
+/** "STOP from +15005550100 (MessageSid SM...)": the keyword as sent, or Twilio's OptOutType. */
+function smsEvidence(sms: InboundSms): string {
+  const said = sms.body?.trim().slice(0, 20) || sms.optOutType || '(empty)';
+  return `${JSON.stringify(said)} from ${sms.from}${sms.messageSid ? ` (MessageSid ${sms.messageSid})` : ''}`;
 }
 
 export interface SignedUnsubscribe {
@@ -137,7 +145,10 @@ export async function unsubscribeBySignedLink(ctx: TriggerContext, policy: Unsub
   const customer = await ctx.store.getCustomer(link.customerId);
   if (!customer) throw new NotFoundError(`unknown customer ${link.customerId}`);
   if (link.channel === 'email' && customer.email) await ctx.store.suppress('email', customer.email, EMAIL_UNSUBSCRIBE_REASON);
-  const event = await storeCustomerEvent(ctx, link.customerId, { type: 'unsubscribe', channel: link.channel }, at);
+  const event = await storeCustomerEvent(ctx, link.customerId, { type: 'unsubscribe', channel: link.channel }, at, {}, {
+    source: 'unsubscribe-link',
+    evidence: `the signed ${link.channel} unsubscribe link of our messages`,
+  });
   const delivery = await deliverOrKeep(ctx, { kind: 'customer-event', customerId: link.customerId, event });
   return { customerId: link.customerId, channel: link.channel, journeys: delivery.status };
 }

@@ -1,4 +1,5 @@
 import { messageSchemas, type CustomerEvent } from '../shared/messages';
+import type { ConsentProvenance } from '../store';
 import type { TriggerContext } from './context';
 import { NotFoundError, parseInput } from './errors';
 import { customerEventId, type EventIdSources } from './event-ids';
@@ -24,15 +25,17 @@ export async function recordCustomerEvent(
   raw: unknown,
   at: Date = new Date(),
   sources: EventIdSources = {},
+  provenance: ConsentProvenance = { source: 'event' },
 ): Promise<{ event: CustomerEvent; deliveredTo: string[] }> {
-  const event = await storeCustomerEvent(ctx, customerId, raw, at, sources);
+  const event = await storeCustomerEvent(ctx, customerId, raw, at, sources, provenance);
   const { deliveredTo } = await deliverCustomerEvent(ctx.client, ctx.catalog, ctx.taskQueue, customerId, event);
   return { event, deliveredTo };
 }
 
 /**
  * The store's part of a customer event (consent, channel preference, last activity): validated, with the event id
- * the journeys will apply it under. The journeys are not told: the caller delivers the returned event.
+ * the journeys will apply it under; a consent change is kept with its provenance. The journeys are not told: the caller
+ * delivers the returned event.
  */
 export async function storeCustomerEvent(
   ctx: Pick<TriggerContext, 'store'>,
@@ -40,6 +43,7 @@ export async function storeCustomerEvent(
   raw: unknown,
   at: Date = new Date(),
   sources: EventIdSources = {},
+  provenance: ConsentProvenance = { source: 'event' },
 ): Promise<CustomerEvent & { eventId: string }> {
   const parsed = parseInput(messageSchemas().customerEvent, raw, 'customer event');
   const event = { ...parsed, eventId: customerEventId(parsed, sources) };
@@ -48,7 +52,7 @@ export async function storeCustomerEvent(
   if (event.type === 'unsubscribe' || event.type === 'resubscribe') {
     const granted = event.type === 'resubscribe';
     const channels = event.channel === 'all' ? (['email', 'sms'] as const) : [event.channel];
-    for (const channel of channels) await ctx.store.setConsent(customerId, channel, granted);
+    for (const channel of channels) await ctx.store.setConsent(customerId, channel, granted, provenance, at);
     if (granted && channels.includes('email') && customer.email) await ctx.store.unsuppress('email', customer.email, [EMAIL_UNSUBSCRIBE_REASON]);
   }
   if (event.type === 'channel-preference') await ctx.store.setPreferredChannel(customerId, event.channel);

@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { TIME_ZONE_NAMES } from '../shared/time-zone';
-import { CustomerInputSchema, type CustomerInput, type CustomerProfile, type Store } from '../store';
+import { CHANNELS, CustomerInputSchema, type Channel, type ConsentProvenance, type CustomerInput, type CustomerProfile, type Store } from '../store';
 import type { TriggerContext } from './context';
 import { recordCustomerEvent } from './customer-events';
 import { parseHeader, SegmentFormatError, validateRecord } from './csv-segment';
@@ -65,15 +65,34 @@ export async function getCustomerProfile(store: Store, rawId: unknown): Promise<
 }
 
 /** Adds the customer, or updates the fields given; `created` says which. */
-export async function upsertCustomerProfile(store: Store, rawId: unknown, rawFields: unknown): Promise<UpsertedCustomer> {
+export async function upsertCustomerProfile(store: Store, rawId: unknown, rawFields: unknown, provenance: ConsentProvenance): Promise<UpsertedCustomer> {
   const id = parseInput(CustomerIdSchema, rawId, 'customer id');
   const fields = parseInput(CustomerProfileFieldsSchema, rawFields, 'customer profile');
   // A change to a customer that does not exist, without the name that would add it: nothing to change.
   if (fields.name === undefined && !(await store.getCustomer(id))) throw new NotFoundError(`no customer ${JSON.stringify(id)}: send its name to add it`);
-  return saveProfile(store, id, fields);
+  return saveProfile(store, id, fields, provenance);
 }
 
-async function saveProfile(store: Store, id: string, fields: CustomerProfileFields): Promise<UpsertedCustomer> {
+/**
+ * Upserts a profile and keeps each consent change it makes with `provenance`: an update or import may withdraw
+ * consent, or grant one the customer never withdrew (see the store's upsertCustomer). `before` is the stored profile.
+ */
+export async function upsertCustomerWithProvenance(
+  store: Store,
+  input: CustomerInput,
+  before: CustomerProfile | undefined,
+  provenance: ConsentProvenance,
+): Promise<CustomerProfile> {
+  const saved = await store.upsertCustomer(input);
+  const consentOf = (profile: CustomerProfile | undefined, channel: Channel) => (channel === 'email' ? profile?.consentEmail : profile?.consentSms) ?? false;
+  for (const channel of CHANNELS) {
+    const granted = consentOf(saved, channel);
+    if (granted !== consentOf(before, channel)) await store.recordConsentChange(saved.id, channel, granted, provenance);
+  }
+  return saved;
+}
+
+async function saveProfile(store: Store, id: string, fields: CustomerProfileFields, provenance: ConsentProvenance): Promise<UpsertedCustomer> {
   const existing = await store.getCustomer(id);
   const name = fields.name ?? existing?.name;
   if (name === undefined) {
@@ -85,22 +104,22 @@ async function saveProfile(store: Store, id: string, fields: CustomerProfileFiel
     name,
     lastActivityAt: fields.lastActivityAt === undefined ? undefined : new Date(fields.lastActivityAt),
   };
-  const customer = await store.upsertCustomer(input);
+  const customer = await upsertCustomerWithProvenance(store, input, existing, provenance);
   return { customer, created: !existing };
 }
 
-/** Sets consent for the channels given; the other channel keeps its value. */
 /**
- * Changes consent per channel as an unsubscribe/resubscribe customer event, so running journeys hear of it too
- * (an onboarding with onUnsubscribe "end" stops) and not only the next send's consent check.
+ * Sets consent for the channels given (the other keeps its value) as an unsubscribe/resubscribe customer event, so
+ * running journeys hear of it too (an onboarding with onUnsubscribe "end" stops) and not only the next send's
+ * consent check. The change is kept with `provenance`.
  */
-export async function setCustomerConsent(ctx: TriggerContext, rawId: unknown, rawChange: unknown): Promise<CustomerProfile> {
+export async function setCustomerConsent(ctx: TriggerContext, rawId: unknown, rawChange: unknown, provenance: ConsentProvenance): Promise<CustomerProfile> {
   const customer = await getCustomerProfile(ctx.store, rawId);
   const change = parseInput(ConsentChangeSchema, rawChange, 'consent');
   for (const channel of ['email', 'sms'] as const) {
     const granted = change[channel];
     if (granted === undefined) continue;
-    await recordCustomerEvent(ctx, customer.id, { type: granted ? 'resubscribe' : 'unsubscribe', channel });
+    await recordCustomerEvent(ctx, customer.id, { type: granted ? 'resubscribe' : 'unsubscribe', channel }, new Date(), {}, provenance);
   }
   return getCustomerProfile(ctx.store, customer.id);
 }
@@ -144,7 +163,8 @@ function idOf(profile: unknown): string | undefined {
  * Validates every profile and saves the valid ones (one bad row does not stop the rest); each rejection names
  * the row and its bad fields.
  */
-async function importRows(store: Store, rows: ImportRow[]): Promise<ImportSummary> {
+/** `provenance` is the import's; each row's consent change also names its row (index or line). */
+async function importRows(store: Store, rows: ImportRow[], provenance: ConsentProvenance): Promise<ImportSummary> {
   checkBatchSize(rows.length);
   const summary: ImportSummary = { imported: 0, created: 0, updated: 0, rejected: [] };
   for (const row of rows) {
@@ -160,7 +180,9 @@ async function importRows(store: Store, rows: ImportRow[]): Promise<ImportSummar
     }
     const { id, ...fields } = parsed.data;
     try {
-      const { created } = await saveProfile(store, id, fields);
+      const where = 'index' in row.at ? `row ${row.at.index}` : `line ${row.at.line}`;
+      const rowProvenance = { ...provenance, evidence: provenance.evidence ? `${provenance.evidence}, ${where}` : where };
+      const { created } = await saveProfile(store, id, fields, rowProvenance);
       summary.imported++;
       if (created) summary.created++;
       else summary.updated++;
@@ -173,11 +195,12 @@ async function importRows(store: Store, rows: ImportRow[]): Promise<ImportSummar
 }
 
 /** Imports a JSON batch: an array of profiles, each with its `id`. */
-export async function importCustomers(store: Store, profiles: unknown): Promise<ImportSummary> {
+export async function importCustomers(store: Store, profiles: unknown, provenance: ConsentProvenance): Promise<ImportSummary> {
   if (!Array.isArray(profiles)) throw new InvalidInputError('import', [{ path: 'rows', message: 'expected an array of customer profiles' }]);
   return importRows(
     store,
     profiles.map((profile, index) => ({ at: { index }, id: idOf(profile), profile })),
+    provenance,
   );
 }
 
@@ -185,7 +208,7 @@ export async function importCustomers(store: Store, profiles: unknown): Promise<
  * Imports a CSV batch with a header row: `customer_id` plus profile columns (name, email, phone, timezone, locale,
  * tier, preferred_channel, consent_email, consent_sms), the same format as `retention start --csv`.
  */
-export async function importCustomersCsv(store: Store, text: string): Promise<ImportSummary> {
+export async function importCustomersCsv(store: Store, text: string, provenance: ConsentProvenance): Promise<ImportSummary> {
   const unreadable: ImportRow[] = [];
   const records = parse(text, {
     bom: true,
@@ -215,7 +238,7 @@ export async function importCustomersCsv(store: Store, text: string): Promise<Im
     return { at: { line: row.line }, id: row.customerId, profile: { ...row.profile, id: row.customerId } };
   });
   rows.push(...unreadable);
-  return importRows(store, rows);
+  return importRows(store, rows, provenance);
 }
 
 /** csv-segment's reasons read `column: message`. */

@@ -1,4 +1,4 @@
-import { startApiKit, type ApiKit, type Issue } from './api-kit';
+import { API_TOKEN, startApiKit, type ApiKit, type Issue } from './api-kit';
 
 describe('HTTP API: customers', () => {
   let kit: ApiKit;
@@ -116,6 +116,30 @@ describe('HTTP API: customers', () => {
       const again = await put('/customers/lin/consent', { email: false, sms: false });
       expect(again.json()).toMatchObject({ consentEmail: false, consentSms: false });
       expect(await kit.store.getCustomer('lin')).toMatchObject({ consentEmail: false, consentSms: false });
+    });
+
+    it('shows each channel\'s latest consent change with its source, time and evidence', async () => {
+      const shownFor = async (id: string) => (await kit.app.inject({ method: 'GET', url: `/customers/${id}`, headers: kit.auth })).json().consentProvenance;
+      // Never given: nothing to show.
+      await put('/customers/prov-none', { name: 'None' });
+      expect(await shownFor('prov-none')).toEqual({ email: null, sms: null });
+      // Given by the profile that added the customer, and by an import row.
+      await put('/customers/prov', { name: 'Prov', email: 'prov@example.com', phone: '+15005550008', consentEmail: true, consentSms: true });
+      expect(await shownFor('prov')).toMatchObject({ email: { granted: true, source: 'profile', evidence: 'API token "token-1"' }, sms: { granted: true, source: 'profile' } });
+      await kit.app.inject({ method: 'POST', url: '/customers/import', headers: kit.auth, payload: [{ id: 'prov-none', consentSms: true }] });
+      expect(await shownFor('prov-none')).toEqual({ email: null, sms: { granted: true, source: 'import', evidence: 'API token "token-1", row 0', at: expect.any(String) } });
+      const before = Date.now();
+      await put('/customers/prov/consent', { email: false });
+      const unsubscribe = { type: 'unsubscribe', channel: 'sms' };
+      await kit.app.inject({ method: 'POST', url: '/customers/prov/events', headers: kit.auth, payload: unsubscribe });
+      const shown = (await kit.app.inject({ method: 'GET', url: '/customers/prov', headers: kit.auth })).json();
+      // The kit's one bare token is named token-1 (README, API_TOKENS); the token itself never shows.
+      expect(shown.consentProvenance).toEqual({
+        email: { granted: false, source: 'api', evidence: 'API token "token-1"', at: expect.any(String) },
+        sms: { granted: false, source: 'api-event', evidence: 'API token "token-1"', at: expect.any(String) },
+      });
+      expect(Date.parse(shown.consentProvenance.email.at)).toBeGreaterThanOrEqual(before - 1000);
+      expect(JSON.stringify(shown)).not.toContain(API_TOKEN);
     });
 
     it('answers 404 for an unknown customer and 400 for an empty or wrong change', async () => {

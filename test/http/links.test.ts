@@ -89,6 +89,7 @@ describe('signed customer links', () => {
       expect(response.body).toContain('You are unsubscribed');
       const profile = await kit.store.getCustomer(customer.id);
       expect(profile).toMatchObject({ consentEmail: false, consentSms: false });
+      expect((await kit.store.latestConsentChanges(customer.id)).email).toMatchObject({ granted: false, source: 'unsubscribe-link' });
       await eventually(async () => ((await state(workflowId))?.muted ? true : undefined), 15_000, 'journey muted');
 
       // Doing it again is harmless.

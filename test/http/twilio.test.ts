@@ -82,13 +82,15 @@ describe('Twilio webhooks', () => {
     const handle = kit.env.client.workflow.getHandle(workflowId);
     await eventually(async () => ((await handle.query(journeyStateQuery).catch(() => undefined))?.currentStep === 'welcome' ? true : undefined));
 
-    const response = await inbound(phone, 'STOP', { SmsMessageSid: 'SMx', FromCountry: 'US', SomeFieldTwilioAddsLater: 'yes' });
+    const response = await inbound(phone, 'STOP', { MessageSid: 'SMstop0001', SmsMessageSid: 'SMx', FromCountry: 'US', SomeFieldTwilioAddsLater: 'yes' });
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toMatch(/^text\/xml/);
     expect(response.body).toMatch(/<Response><Message>Shop: you are unsubscribed[^<]*START[^<]*<\/Message><\/Response>$/);
 
     expect(await consentSms(customer.id)).toBe(false);
     expect(await kit.store.isSuppressed('sms', phone)).toBe(true);
+    // Kept with its provenance: what the customer texted, from which number, in which message.
+    expect((await kit.store.latestConsentChanges(customer.id)).sms).toMatchObject({ granted: false, source: 'sms-keyword', evidence: `"STOP" from ${phone} (MessageSid SMstop0001)` });
     await eventually(async () => ((await handle.query(journeyStateQuery)).muted ? true : undefined), 15_000, 'journey muted');
     await handle.terminate('test finished');
   });

@@ -113,8 +113,8 @@ describe('nurture journey', () => {
       // The event that started the journey was applied, not dropped: 120 points reach silver.
       expect((await handle.query(journeyStateQuery)).details).toMatchObject({ points: 120, tier: 'silver' });
 
-      await kit.store.setConsent(customer.id, 'email', false);
-      await kit.store.setConsent(customer.id, 'sms', false);
+      await kit.store.setConsent(customer.id, 'email', false, { source: 'api' });
+      await kit.store.setConsent(customer.id, 'sms', false, { source: 'api' });
       await deliverCustomerEvent(kit.env.client, kit.catalog, kit.taskQueue, customer.id, { type: 'unsubscribe', channel: 'all' });
       await kit.env.sleep('31 days');
       const state = await handle.query(journeyStateQuery);

@@ -99,8 +99,8 @@ describe('onboarding journey (time skipping, real store, SMTP and Twilio-shaped 
       const { workflowId } = await start(customer.id);
       const handle = kit.env.client.workflow.getHandle(workflowId);
       await kit.env.sleep('30 hours');
-      await kit.store.setConsent(customer.id, 'email', false);
-      await kit.store.setConsent(customer.id, 'sms', false);
+      await kit.store.setConsent(customer.id, 'email', false, { source: 'api' });
+      await kit.store.setConsent(customer.id, 'sms', false, { source: 'api' });
       await handle.signal(customerEventSignal, { type: 'unsubscribe', channel: 'all' });
       expect(await handle.result()).toMatchObject({ outcome: 'unsubscribed', messagesSent: 2 });
     });

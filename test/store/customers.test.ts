@@ -88,19 +88,36 @@ describe.each(backends)('customers on %s', (_dialect, open) => {
   it('sets consent per channel', async () => {
     const id = uid('cust');
     await fixture.store.upsertCustomer({ id, name: 'C' });
-    const sms = await fixture.store.setConsent(id, 'sms', true);
+    const sms = await fixture.store.setConsent(id, 'sms', true, { source: 'api' });
     expect([sms.consentEmail, sms.consentSms]).toEqual([false, true]);
-    const both = await fixture.store.setConsent(id, 'email', true);
+    const both = await fixture.store.setConsent(id, 'email', true, { source: 'api' });
     expect([both.consentEmail, both.consentSms]).toEqual([true, true]);
-    const revoked = await fixture.store.setConsent(id, 'sms', false);
+    const revoked = await fixture.store.setConsent(id, 'sms', false, { source: 'api' });
     expect([revoked.consentEmail, revoked.consentSms]).toEqual([true, false]);
-    await expect(fixture.store.setConsent(uid('missing'), 'sms', true)).rejects.toBeInstanceOf(StoreNotFoundError);
+    await expect(fixture.store.setConsent(uid('missing'), 'sms', true, { source: 'api' })).rejects.toBeInstanceOf(StoreNotFoundError);
+  });
+
+  it('keeps each consent change with its source, time and evidence; the latest per channel is what a customer shows', async () => {
+    const id = uid('cust');
+    await fixture.store.upsertCustomer({ id, name: 'C', consentEmail: true, consentSms: true });
+    expect(await fixture.store.latestConsentChanges(id)).toEqual({});
+    await fixture.store.setConsent(id, 'sms', false, { source: 'sms-keyword', evidence: 'STOP from +15005550100 (SM1)' }, new Date('2030-01-02T03:04:05Z'));
+    await fixture.store.setConsent(id, 'email', false, { source: 'unsubscribe-link', evidence: 'one-click' }, new Date('2030-01-03T00:00:00Z'));
+    await fixture.store.setConsent(id, 'email', true, { source: 'api', evidence: 'token crm' }, new Date('2030-01-04T00:00:00Z'));
+    expect(await fixture.store.latestConsentChanges(id)).toEqual({
+      sms: { channel: 'sms', granted: false, source: 'sms-keyword', evidence: 'STOP from +15005550100 (SM1)', at: new Date('2030-01-02T03:04:05Z') },
+      email: { channel: 'email', granted: true, source: 'api', evidence: 'token crm', at: new Date('2030-01-04T00:00:00Z') },
+    });
+    // A change for a customer that does not exist leaves no provenance behind.
+    const missing = uid('missing');
+    await expect(fixture.store.setConsent(missing, 'sms', true, { source: 'api' })).rejects.toBeInstanceOf(StoreNotFoundError);
+    expect(await fixture.store.latestConsentChanges(missing)).toEqual({});
   });
 
   it('keeps consent the customer withdrew through a profile update or import; their resubscribe gives it back', async () => {
     const id = uid('cust');
     await fixture.store.upsertCustomer({ id, name: 'C', consentEmail: true, consentSms: true });
-    await fixture.store.setConsent(id, 'email', false);
+    await fixture.store.setConsent(id, 'email', false, { source: 'api' });
     const updated = await fixture.store.upsertCustomer({ id, name: 'C Renamed', consentEmail: true, consentSms: true });
     expect([updated.name, updated.consentEmail, updated.consentSms]).toEqual(['C Renamed', false, true]);
     // An import may still withdraw consent, and a channel never withdrawn can be granted.
@@ -109,7 +126,7 @@ describe.each(backends)('customers on %s', (_dialect, open) => {
     expect((await fixture.store.upsertCustomer({ id: other, name: 'D', consentSms: true })).consentSms).toBe(true);
     expect((await fixture.store.upsertCustomer({ id: other, name: 'D', consentSms: false })).consentSms).toBe(false);
 
-    expect((await fixture.store.setConsent(id, 'email', true)).consentEmail).toBe(true);
+    expect((await fixture.store.setConsent(id, 'email', true, { source: 'api' })).consentEmail).toBe(true);
     await fixture.store.upsertCustomer({ id, name: 'C', consentEmail: false });
     expect((await fixture.store.upsertCustomer({ id, name: 'C', consentEmail: true })).consentEmail).toBe(true);
   });

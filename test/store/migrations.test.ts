@@ -31,7 +31,7 @@ describe.each(backends)('store migrations on %s', (dialect, open) => {
     const { db } = connect(url);
     try {
       const rows = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(db);
-      expect(rows.rows.map((r) => r.name)).toEqual(['0001_initial', '0002_report_indexes', '0003_lookup_indexes', '0004_exactly_once', '0005_consent_revocations', '0006_rate_limits', '0007_pending_signals']);
+      expect(rows.rows.map((r) => r.name)).toEqual(['0001_initial', '0002_report_indexes', '0003_lookup_indexes', '0004_exactly_once', '0005_consent_revocations', '0006_rate_limits', '0007_pending_signals', '0008_consent_changes']);
     } finally {
       await db.destroy();
     }
@@ -41,7 +41,9 @@ describe.each(backends)('store migrations on %s', (dialect, open) => {
     const { url } = fixture;
     const { db } = connect(url);
     try {
-      // Back to the ledger as it was (a fresh database of this test's own would be the same), before 0005, 0006 and 0007 as well.
+      // Back to the ledger as it was (a fresh database of this test's own would be the same), before 0005 to 0008 as well.
+      await sql`drop table if exists consent_changes`.execute(db);
+      await sql`delete from kysely_migration where name = '0008_consent_changes'`.execute(db);
       await sql`drop table if exists pending_signals`.execute(db);
       await sql`delete from kysely_migration where name = '0007_pending_signals'`.execute(db);
       await sql`drop table if exists rate_limits`.execute(db);

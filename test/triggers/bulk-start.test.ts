@@ -100,6 +100,8 @@ describe('bulkStart from a CSV segment', () => {
     for (const name of ['ada', 'known', 'fay']) expect(await statusOf(journeyWorkflowId('onboarding', id(name)))).toBe('RUNNING');
     for (const name of ['bob', 'ghost', 'dan', 'eve', 'gus']) expect(await statusOf(journeyWorkflowId('onboarding', id(name)))).toBeUndefined();
     expect(await store.getCustomer(id('ada'))).toMatchObject({ name: 'Ada', email: 'ada@example.com', consentEmail: true });
+    // The consent the segment gave is kept with where it came from.
+    expect((await store.latestConsentChanges(id('ada'))).email).toMatchObject({ granted: true, source: 'csv-segment', evidence: 'segment.csv line 2' });
     expect((await store.getCustomer(id('fay')))?.name).toBe('Fay "F" Smith');
     expect(await store.getCustomer(id('bob'))).toBeUndefined();
 

@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import { Argument, type Command } from 'commander';
 import { messageSchemas } from '../../shared/messages';
 import { openComplaint, reportComplaintProgress } from '../complaints';
@@ -20,12 +21,14 @@ export function registerEventCommands(program: Command, run: CliRun): void {
     .addHelpText('after', '\nA purchase or activation for a customer with no running journey starts nurture with it.')
     .action(async (customerId: string, type: string, opts: { amount?: number; order?: string; channel?: string }) => {
       await withTriggerContext(run.io, async (ctx) => {
-        const { event, deliveredTo } = await recordCustomerEvent(ctx, customerId, {
-          type,
-          amount: opts.amount,
-          orderId: opts.order,
-          channel: opts.channel,
-        });
+        const { event, deliveredTo } = await recordCustomerEvent(
+          ctx,
+          customerId,
+          { type, amount: opts.amount, orderId: opts.order, channel: opts.channel },
+          new Date(),
+          {},
+          { source: 'cli', evidence: `retention event, run by ${userInfo().username}` },
+        );
         const target = deliveredTo.length > 0 ? `delivered to ${deliveredTo.join(', ')}` : 'no running journey to deliver it to';
         printLine(run.io.stdout, `recorded ${event.type} for ${customerId}; ${target}`);
       });

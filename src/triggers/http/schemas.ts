@@ -1,7 +1,8 @@
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { CampaignCatalog } from '../../campaigns/catalog';
 import { STAGES, type Stage } from '../../shared/campaign-definition';
-import type { CustomerProfile } from '../../store';
+import { CONSENT_SOURCES, type Channel, type ConsentChange, type CustomerProfile } from '../../store';
 import { CustomerIdSchema } from '../customers';
 import { InvalidInputError } from '../errors';
 
@@ -77,6 +78,31 @@ export const CustomerJsonSchema = z.object({
   lastActivityAt: z.string(),
 });
 export type CustomerJson = z.infer<typeof CustomerJsonSchema>;
+
+const ConsentChangeJsonSchema = z
+  .object({
+    granted: z.boolean(),
+    source: z.enum(CONSENT_SOURCES).describe('api (PUT consent), api-event, cli, unsubscribe-link, sms-keyword (STOP/START) or event'),
+    evidence: z.string().optional().describe("what shows it: the API token's name, the SMS keyword, number and MessageSid, the link used"),
+    at: z.string(),
+  })
+  .nullable();
+
+/** A profile with the latest consent change per channel (null: only ever set by a profile update or import). */
+export const CustomerWithProvenanceSchema = CustomerJsonSchema.extend({
+  consentProvenance: z.object({ email: ConsentChangeJsonSchema, sms: ConsentChangeJsonSchema }),
+});
+
+export function consentProvenanceJson(latest: Partial<Record<Channel, ConsentChange>>) {
+  const json = (change: ConsentChange | undefined) =>
+    change ? { granted: change.granted, source: change.source, ...(change.evidence === undefined ? {} : { evidence: change.evidence }), at: change.at.toISOString() } : null;
+  return { email: json(latest.email), sms: json(latest.sms) };
+}
+
+/** What a consent change made through the API shows as its evidence: the token's name, never the token. */
+export function tokenEvidence(request: FastifyRequest): string {
+  return `API token "${request.tokenName ?? 'unknown'}"`;
+}
 
 export function customerJson(c: CustomerProfile): CustomerJson {
   return { ...c, createdAt: c.createdAt.toISOString(), updatedAt: c.updatedAt.toISOString(), lastActivityAt: c.lastActivityAt.toISOString() };

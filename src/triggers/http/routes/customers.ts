@@ -13,7 +13,17 @@ import {
 import { marketerAuth } from '../auth';
 import type { ApiDeps } from '../deps';
 import { idempotencyKeys, marketerIdentity } from '../idempotency';
-import { CustomerJsonSchema, customerJson, CustomerParamsSchema, errorResponses, MARKETER_SECURITY, withBodyPaths } from '../schemas';
+import {
+  consentProvenanceJson,
+  CustomerJsonSchema,
+  customerJson,
+  CustomerParamsSchema,
+  CustomerWithProvenanceSchema,
+  errorResponses,
+  MARKETER_SECURITY,
+  tokenEvidence,
+  withBodyPaths,
+} from '../schemas';
 
 const TAGS = ['customers'];
 /** Room for MAX_IMPORT_ROWS profiles of a few hundred bytes each. */
@@ -76,7 +86,8 @@ export const customerRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) 
       },
     },
     async (request, reply) => {
-      const { customer, created } = await withBodyPaths(() => upsertCustomerProfile(store, request.params.id, request.body));
+      const provenance = { source: 'profile', evidence: tokenEvidence(request) } as const;
+      const { customer, created } = await withBodyPaths(() => upsertCustomerProfile(store, request.params.id, request.body, provenance));
       return reply.code(created ? 201 : 200).send(customerJson(customer));
     },
   );
@@ -89,10 +100,13 @@ export const customerRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) 
         summary: 'A customer profile',
         security: MARKETER_SECURITY,
         params: CustomerParamsSchema,
-        response: { 200: CustomerJsonSchema, ...errorResponses(404) },
+        response: { 200: CustomerWithProvenanceSchema, ...errorResponses(404) },
       },
     },
-    async (request) => customerJson(await getCustomerProfile(store, request.params.id)),
+    async (request) => {
+      const customer = await getCustomerProfile(store, request.params.id);
+      return { ...customerJson(customer), consentProvenance: consentProvenanceJson(await store.latestConsentChanges(customer.id)) };
+    },
   );
 
   app.put(
@@ -108,7 +122,8 @@ export const customerRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) 
         response: { 200: CustomerJsonSchema, ...errorResponses(404) },
       },
     },
-    async (request) => customerJson(await withBodyPaths(() => setCustomerConsent(deps.ctx, request.params.id, request.body))),
+    async (request) =>
+      customerJson(await withBodyPaths(() => setCustomerConsent(deps.ctx, request.params.id, request.body, { source: 'api', evidence: tokenEvidence(request) }))),
   );
 
   app.post(
@@ -130,7 +145,8 @@ export const customerRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) 
     },
     async (request) => {
       const body = request.body as z.infer<typeof JsonImportSchema> | z.infer<typeof CsvImportSchema>;
-      return typeof body === 'string' ? await importCustomersCsv(store, body) : await importCustomers(store, body);
+      const provenance = { source: 'import', evidence: tokenEvidence(request) } as const;
+      return typeof body === 'string' ? await importCustomersCsv(store, body, provenance) : await importCustomers(store, body, provenance);
     },
   );
 };

@@ -7,7 +7,7 @@ import { NpsAnswerSchema, recordNpsAnswer } from '../../nps';
 import { marketerAuth } from '../auth';
 import type { ApiDeps } from '../deps';
 import { idempotencyKeyOf, idempotencyKeys, marketerIdentity } from '../idempotency';
-import { CustomerParamsSchema, errorResponses, MARKETER_SECURITY, withBodyPaths } from '../schemas';
+import { CustomerParamsSchema, errorResponses, MARKETER_SECURITY, tokenEvidence, withBodyPaths } from '../schemas';
 
 /** An event is a few fields; anything larger is not one. */
 const EVENT_BODY_LIMIT = 16 * 1024;
@@ -55,7 +55,14 @@ export const eventRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => 
       if (at.getTime() > now().getTime() + MAX_FUTURE_SKEW_MS) {
         throw new InvalidInputError('customer event', [{ path: 'body.occurredAt', message: 'must not be in the future' }]);
       }
-      const recorded = await recordCustomerEvent(deps.ctx, request.params.id, event, at, { idempotencyKey: idempotencyKeyOf(request) });
+      const recorded = await recordCustomerEvent(
+        deps.ctx,
+        request.params.id,
+        event,
+        at,
+        { idempotencyKey: idempotencyKeyOf(request) },
+        { source: 'api-event', evidence: tokenEvidence(request) },
+      );
       return reply.code(202).send(recorded);
     },
   );

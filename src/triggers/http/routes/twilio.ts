@@ -89,7 +89,7 @@ export const twilioRoutes: FastifyPluginAsyncZod<ApiDeps & { twilioAuthToken: st
       }
       let handled: Awaited<ReturnType<typeof handleInboundSms>>;
       try {
-        handled = await handleInboundSms(ctx, { from: From, body: Body, optOutType: OptOutType }, now());
+        handled = await handleInboundSms(ctx, { from: From, body: Body, optOutType: OptOutType, messageSid: MessageSid }, now());
       } catch (err) {
         if (claim) await ctx.store.releaseSignature(claim);
         throw err;
