@@ -150,7 +150,7 @@ async function ensureCustomer(
   const profile = row.profile;
   const existing = await ctx.store.getCustomer(row.customerId);
   if (profile?.name !== undefined) {
-    if (!dryRun) await upsertCustomerWithProvenance(ctx.store, profile as CustomerInput, existing, provenance);
+    if (!dryRun) await upsertCustomerWithProvenance(ctx, profile as CustomerInput, existing, provenance);
     return { ok: true };
   }
   if (!existing) {
@@ -161,7 +161,7 @@ async function ensureCustomer(
         : `customer_id: unknown customer ${JSON.stringify(row.customerId)} (add profile columns such as name and email to create it)`,
     };
   }
-  if (profile && !dryRun) await upsertCustomerWithProvenance(ctx.store, { ...profile, name: existing.name }, existing, provenance);
+  if (profile && !dryRun) await upsertCustomerWithProvenance(ctx, { ...profile, name: existing.name }, existing, provenance);
   return { ok: true };
 }
 

@@ -6,6 +6,7 @@ import type { TriggerContext } from './context';
 import { recordCustomerEvent } from './customer-events';
 import { parseHeader, SegmentFormatError, validateRecord } from './csv-segment';
 import { InvalidInputError, NotFoundError, parseInput } from './errors';
+import { deliverOrKeep } from './pending-signals';
 
 const field = CustomerInputSchema.shape;
 
@@ -65,35 +66,43 @@ export async function getCustomerProfile(store: Store, rawId: unknown): Promise<
 }
 
 /** Adds the customer, or updates the fields given; `created` says which. */
-export async function upsertCustomerProfile(store: Store, rawId: unknown, rawFields: unknown, provenance: ConsentProvenance): Promise<UpsertedCustomer> {
+export async function upsertCustomerProfile(ctx: TriggerContext, rawId: unknown, rawFields: unknown, provenance: ConsentProvenance): Promise<UpsertedCustomer> {
   const id = parseInput(CustomerIdSchema, rawId, 'customer id');
   const fields = parseInput(CustomerProfileFieldsSchema, rawFields, 'customer profile');
   // A change to a customer that does not exist, without the name that would add it: nothing to change.
-  if (fields.name === undefined && !(await store.getCustomer(id))) throw new NotFoundError(`no customer ${JSON.stringify(id)}: send its name to add it`);
-  return saveProfile(store, id, fields, provenance);
+  if (fields.name === undefined && !(await ctx.store.getCustomer(id))) throw new NotFoundError(`no customer ${JSON.stringify(id)}: send its name to add it`);
+  return saveProfile(ctx, id, fields, provenance);
 }
 
 /**
  * Upserts a profile and keeps each consent change it makes with `provenance`: an update or import may withdraw
  * consent, or grant one the customer never withdrew (see the store's upsertCustomer). `before` is the stored profile.
+ * A known customer's running journeys are told of each change, as of the customer's own unsubscribe or resubscribe
+ * (kept in the outbox while Temporal does not answer).
  */
 export async function upsertCustomerWithProvenance(
-  store: Store,
+  ctx: Pick<TriggerContext, 'store' | 'client' | 'catalog' | 'taskQueue'>,
   input: CustomerInput,
   before: CustomerProfile | undefined,
   provenance: ConsentProvenance,
 ): Promise<CustomerProfile> {
-  const saved = await store.upsertCustomer(input);
+  const saved = await ctx.store.upsertCustomer(input);
   const consentOf = (profile: CustomerProfile | undefined, channel: Channel) => (channel === 'email' ? profile?.consentEmail : profile?.consentSms) ?? false;
   for (const channel of CHANNELS) {
     const granted = consentOf(saved, channel);
-    if (granted !== consentOf(before, channel)) await store.recordConsentChange(saved.id, channel, granted, provenance);
+    if (granted === consentOf(before, channel)) continue;
+    const at = new Date();
+    await ctx.store.recordConsentChange(saved.id, channel, granted, provenance, at);
+    // A new customer has no journey yet.
+    if (!before) continue;
+    const event = { type: granted ? 'resubscribe' : 'unsubscribe', channel, eventId: `consent:${channel}:${at.getTime()}` } as const;
+    await deliverOrKeep(ctx, { kind: 'customer-event', customerId: saved.id, event });
   }
   return saved;
 }
 
-async function saveProfile(store: Store, id: string, fields: CustomerProfileFields, provenance: ConsentProvenance): Promise<UpsertedCustomer> {
-  const existing = await store.getCustomer(id);
+async function saveProfile(ctx: TriggerContext, id: string, fields: CustomerProfileFields, provenance: ConsentProvenance): Promise<UpsertedCustomer> {
+  const existing = await ctx.store.getCustomer(id);
   const name = fields.name ?? existing?.name;
   if (name === undefined) {
     throw new InvalidInputError('customer profile', [{ path: 'name', message: `required to add the new customer ${JSON.stringify(id)}` }]);
@@ -104,7 +113,7 @@ async function saveProfile(store: Store, id: string, fields: CustomerProfileFiel
     name,
     lastActivityAt: fields.lastActivityAt === undefined ? undefined : new Date(fields.lastActivityAt),
   };
-  const customer = await upsertCustomerWithProvenance(store, input, existing, provenance);
+  const customer = await upsertCustomerWithProvenance(ctx, input, existing, provenance);
   return { customer, created: !existing };
 }
 
@@ -164,7 +173,7 @@ function idOf(profile: unknown): string | undefined {
  * the row and its bad fields.
  */
 /** `provenance` is the import's; each row's consent change also names its row (index or line). */
-async function importRows(store: Store, rows: ImportRow[], provenance: ConsentProvenance): Promise<ImportSummary> {
+async function importRows(ctx: TriggerContext, rows: ImportRow[], provenance: ConsentProvenance): Promise<ImportSummary> {
   checkBatchSize(rows.length);
   const summary: ImportSummary = { imported: 0, created: 0, updated: 0, rejected: [] };
   for (const row of rows) {
@@ -182,7 +191,7 @@ async function importRows(store: Store, rows: ImportRow[], provenance: ConsentPr
     try {
       const where = 'index' in row.at ? `row ${row.at.index}` : `line ${row.at.line}`;
       const rowProvenance = { ...provenance, evidence: provenance.evidence ? `${provenance.evidence}, ${where}` : where };
-      const { created } = await saveProfile(store, id, fields, rowProvenance);
+      const { created } = await saveProfile(ctx, id, fields, rowProvenance);
       summary.imported++;
       if (created) summary.created++;
       else summary.updated++;
@@ -195,10 +204,10 @@ async function importRows(store: Store, rows: ImportRow[], provenance: ConsentPr
 }
 
 /** Imports a JSON batch: an array of profiles, each with its `id`. */
-export async function importCustomers(store: Store, profiles: unknown, provenance: ConsentProvenance): Promise<ImportSummary> {
+export async function importCustomers(ctx: TriggerContext, profiles: unknown, provenance: ConsentProvenance): Promise<ImportSummary> {
   if (!Array.isArray(profiles)) throw new InvalidInputError('import', [{ path: 'rows', message: 'expected an array of customer profiles' }]);
   return importRows(
-    store,
+    ctx,
     profiles.map((profile, index) => ({ at: { index }, id: idOf(profile), profile })),
     provenance,
   );
@@ -208,7 +217,7 @@ export async function importCustomers(store: Store, profiles: unknown, provenanc
  * Imports a CSV batch with a header row: `customer_id` plus profile columns (name, email, phone, timezone, locale,
  * tier, preferred_channel, consent_email, consent_sms), the same format as `retention start --csv`.
  */
-export async function importCustomersCsv(store: Store, text: string, provenance: ConsentProvenance): Promise<ImportSummary> {
+export async function importCustomersCsv(ctx: TriggerContext, text: string, provenance: ConsentProvenance): Promise<ImportSummary> {
   const unreadable: ImportRow[] = [];
   const records = parse(text, {
     bom: true,
@@ -238,7 +247,7 @@ export async function importCustomersCsv(store: Store, text: string, provenance:
     return { at: { line: row.line }, id: row.customerId, profile: { ...row.profile, id: row.customerId } };
   });
   rows.push(...unreadable);
-  return importRows(store, rows, provenance);
+  return importRows(ctx, rows, provenance);
 }
 
 /** csv-segment's reasons read `column: message`. */

@@ -95,6 +95,18 @@ describe('HTTP API: customer events', () => {
     await stateWhen(`nurture-${id}`, (s) => s.stage === 'nurture', 'nurture after hand-off');
   });
 
+  it('tells running journeys of a consent an import withdrew, as of the customer\'s own unsubscribe', async () => {
+    const id = await addCustomer('imported-out');
+    const started = await kit.app.inject({ method: 'POST', url: `/customers/${id}/journeys`, headers: kit.auth, payload: { stage: 'onboarding' } });
+    expect(started.statusCode).toBe(201);
+    await stateWhen(`onboarding-${id}`, (s) => s.messagesSent === 1, 'welcome sent');
+
+    const imported = await kit.app.inject({ method: 'POST', url: '/customers/import', headers: kit.auth, payload: [{ id, consentEmail: false, consentSms: false }] });
+    expect(imported.json()).toMatchObject({ imported: 1, updated: 1 });
+    // The campaign ends a journey on unsubscribe (onUnsubscribe defaults to "end").
+    await stateWhen(`onboarding-${id}`, (s) => s.outcome === 'unsubscribed', 'onboarding ended by the import');
+  });
+
   it('stores consent changes and activity times', async () => {
     const id = await addCustomer('settings');
     const unsubscribe = await sendEvent(id, { type: 'unsubscribe', channel: 'sms' });

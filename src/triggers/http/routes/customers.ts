@@ -87,7 +87,7 @@ export const customerRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) 
     },
     async (request, reply) => {
       const provenance = { source: 'profile', evidence: tokenEvidence(request) } as const;
-      const { customer, created } = await withBodyPaths(() => upsertCustomerProfile(store, request.params.id, request.body, provenance));
+      const { customer, created } = await withBodyPaths(() => upsertCustomerProfile(deps.ctx, request.params.id, request.body, provenance));
       return reply.code(created ? 201 : 200).send(customerJson(customer));
     },
   );
@@ -146,7 +146,7 @@ export const customerRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) 
     async (request) => {
       const body = request.body as z.infer<typeof JsonImportSchema> | z.infer<typeof CsvImportSchema>;
       const provenance = { source: 'import', evidence: tokenEvidence(request) } as const;
-      return typeof body === 'string' ? await importCustomersCsv(store, body, provenance) : await importCustomers(store, body, provenance);
+      return typeof body === 'string' ? await importCustomersCsv(deps.ctx, body, provenance) : await importCustomers(deps.ctx, body, provenance);
     },
   );
 };
