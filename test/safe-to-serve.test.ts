@@ -1,25 +1,8 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
+import { runNode } from './harness/processes';
 
 /** Runs an entry point as `npm run api` / `npm run worker` would, with only the given environment, until it exits. */
-function runEntry(entry: string, env: Record<string, string>): Promise<{ code: number | null; output: string; ms: number }> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-      cwd: path.resolve(__dirname, '..'),
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output, ms: Date.now() - started });
-    });
-  });
+function runEntry(entry: string, env: Record<string, string>) {
+  return runNode([entry], { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, 90_000);
 }
 
 // Nothing listens at this address: a process that got past its checks would fail to connect, not refuse.

@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { runNode } from '../harness/processes';
 
 /** A port nothing listens on right now. */
 function freePort(): Promise<number> {
@@ -32,22 +32,11 @@ describe('npm run demo', () => {
   it('runs every stage end to end, mails the customers and stops the servers it started', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'demo-'));
     const [temporalPort, uiPort, httpPort] = [await freePort(), await freePort(), await freePort()];
-    const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/dev/demo.ts', '--exit'], {
-        cwd: path.resolve(__dirname, '../..'),
-        env: { ...process.env, DATA_DIR: dataDir, TEMPORAL_PORT: String(temporalPort), TEMPORAL_UI_PORT: String(uiPort), HTTP_PORT: String(httpPort) },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let text = '';
-      child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
-      child.on('error', reject);
-      child.on('exit', (exitCode) => {
-        clearTimeout(timer);
-        resolve({ code: exitCode, output: text });
-      });
-    });
+    const { code, output } = await runNode(
+      ['src/dev/demo.ts', '--exit'],
+      { ...process.env, DATA_DIR: dataDir, TEMPORAL_PORT: String(temporalPort), TEMPORAL_UI_PORT: String(uiPort), HTTP_PORT: String(httpPort) },
+      240_000,
+    );
     if (code !== 0) console.log(output.split('\n').slice(-60).join('\n'));
     expect(code).toBe(0);
     expect(output).toContain('demo finished');

@@ -7,6 +7,7 @@ import { createActivities, type JourneyDeps } from '../../src/activities';
 import { loadCatalog, parseDefinition, type CampaignCatalog } from '../../src/campaigns/catalog';
 import { loadConfig, type AppConfig } from '../../src/config';
 import type { CampaignDefinitionInput } from '../../src/shared/campaign-definition';
+import { journeyStateQuery } from '../../src/shared/messages';
 import { createStore, type Store } from '../../src/store';
 import type { TriggerContext } from '../../src/triggers/context';
 import { buildApp, type ApiApp } from '../../src/triggers/http/app';
@@ -139,6 +140,22 @@ export function mutedOnboarding(id: string): CampaignDefinitionInput {
     ],
     finalWait: '1 hour',
   };
+}
+
+/** A journey's live state, or undefined while it cannot answer (still starting, or gone). */
+export function journeyStateOf(kit: ApiKit, workflowId: string) {
+  return kit.env.client.workflow.getHandle(workflowId).query(journeyStateQuery).catch(() => undefined);
+}
+
+/**
+ * Waits until the complaint journey is open (`awaiting-first-response`), or asks for its CSAT survey and sleeps on the
+ * survey's timeout (`csat-survey`).
+ */
+export function complaintReaches(kit: ApiKit, workflowId: string, step: 'awaiting-first-response' | 'csat-survey', what: string) {
+  return eventually(async () => {
+    const state = await journeyStateOf(kit, workflowId);
+    return state?.currentStep === step && (step !== 'csat-survey' || state.nextActionAt !== undefined) ? true : undefined;
+  }, 20_000, what);
 }
 
 /** Path and query of an absolute link, for app.inject. */

@@ -1,7 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { surveyLink } from '../../src/delivery/survey-token';
 import { unsubscribeUrl } from '../../src/delivery/unsubscribe-token';
-import { journeyStateQuery } from '../../src/shared/messages';
 import { openComplaint, reportComplaintProgress } from '../../src/triggers/complaints';
 import type { TriggerContext } from '../../src/triggers/context';
 import { buildApp, type ApiApp } from '../../src/triggers/http/app';
@@ -11,7 +10,7 @@ import { relayPendingSignals, startSignalRelay } from '../../src/triggers/signal
 import { HARNESS_ENV } from '../harness/env';
 import { startTcpProxy, type TcpProxy } from '../harness/tcp-proxy';
 import { seedCustomer } from '../journeys/journey-env';
-import { type ApiKit, eventually, formPost, mutedOnboarding, pathOf, PUBLIC_BASE_URL, QUIET_COMPLAINT, startApiKit } from './api-kit';
+import { type ApiKit, complaintReaches, eventually, formPost, journeyStateOf, mutedOnboarding, pathOf, PUBLIC_BASE_URL, QUIET_COMPLAINT, startApiKit } from './api-kit';
 
 const onboarding = mutedOnboarding('api-links-down-onboarding');
 
@@ -45,7 +44,7 @@ describe('customer links while Temporal is unreachable', () => {
     await kit?.close();
   });
 
-  const state = (workflowId: string) => kit.env.client.workflow.getHandle(workflowId).query(journeyStateQuery).catch(() => undefined);
+  const state = (workflowId: string) => journeyStateOf(kit, workflowId);
   /** Relay passes until nothing is pending (the client reconnects on its own schedule once Temporal is back). */
   const relayUntilDone = () =>
     eventually(
@@ -99,12 +98,9 @@ describe('customer links while Temporal is unreachable', () => {
     const customer = await seedCustomer(kit.store);
     const ticketId = `D-${Date.now().toString(36)}`;
     const { workflowId } = await openComplaint(kit.ctx, { ticketId, customerId: customer.id });
-    await eventually(async () => ((await state(workflowId))?.currentStep === 'awaiting-first-response' ? true : undefined), 20_000, 'complaint open');
+    await complaintReaches(kit, workflowId, 'awaiting-first-response', 'complaint open');
     await reportComplaintProgress(kit.ctx, ticketId, { type: 'resolved', note: 'Refund issued.' });
-    await eventually(async () => {
-      const s = await state(workflowId);
-      return s?.currentStep === 'csat-survey' && s.nextActionAt !== undefined ? true : undefined;
-    }, 20_000, 'waiting for CSAT');
+    await complaintReaches(kit, workflowId, 'csat-survey', 'waiting for CSAT');
     const runId = await journeyRunId(kit.env.client, workflowId);
     const link = pathOf(surveyLink(PUBLIC_BASE_URL, kit.config.linkSigningSecret, { workflowId, runId }, 'csat', new Date(Date.now() + 86_400_000)));
 

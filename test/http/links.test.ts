@@ -2,13 +2,12 @@ import { createHmac } from 'node:crypto';
 import { surveyLink, type SurveyKind } from '../../src/delivery/survey-token';
 import { unsubscribeUrl } from '../../src/delivery/unsubscribe-token';
 import type { CampaignDefinitionInput } from '../../src/shared/campaign-definition';
-import { journeyStateQuery } from '../../src/shared/messages';
 import { openComplaint, reportComplaintProgress } from '../../src/triggers/complaints';
 import { buildApp } from '../../src/triggers/http/app';
 import { journeyRunId, startJourney } from '../../src/triggers/journeys';
 import { recordCustomerEvent } from '../../src/triggers/customer-events';
 import { seedCustomer } from '../journeys/journey-env';
-import { type ApiKit, eventually, formPost, mutedOnboarding, pathOf, PUBLIC_BASE_URL, QUIET_COMPLAINT, startApiKit } from './api-kit';
+import { type ApiKit, complaintReaches, eventually, formPost, journeyStateOf, mutedOnboarding, pathOf, PUBLIC_BASE_URL, QUIET_COMPLAINT, startApiKit } from './api-kit';
 
 const onboarding = mutedOnboarding('api-links-onboarding');
 
@@ -61,7 +60,7 @@ describe('signed customer links', () => {
     const last = links?.at(-1);
     return last === undefined ? undefined : pathOf(last.replace(/&amp;/g, '&'));
   };
-  const state = (workflowId: string) => kit.env.client.workflow.getHandle(workflowId).query(journeyStateQuery).catch(() => undefined);
+  const state = (workflowId: string) => journeyStateOf(kit, workflowId);
 
   describe('unsubscribe', () => {
     it('GET shows a confirmation page that posts back, and changes nothing', async () => {
@@ -233,7 +232,7 @@ describe('signed customer links', () => {
       const ticketId = `L-${Date.now().toString(36)}-${++ticketCounter}`;
       const { workflowId } = await openComplaint(kit.ctx, { ticketId, customerId: customer.id });
       const link = await survey(workflowId, 'csat');
-      await eventually(async () => ((await state(workflowId))?.currentStep === 'awaiting-first-response' ? true : undefined), 20_000, 'complaint open');
+      await complaintReaches(kit, workflowId, 'awaiting-first-response', 'complaint open');
 
       // Too early: the journey is not asking yet.
       const early = await kit.app.inject({ method: 'POST', url: link, headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ rating: 5 }) });
@@ -242,10 +241,7 @@ describe('signed customer links', () => {
 
       await reportComplaintProgress(kit.ctx, ticketId, { type: 'resolved', note: 'Refund issued.' });
       // Waiting for the answer: the survey went out and the journey sleeps on its timeout.
-      await eventually(async () => {
-        const s = await state(workflowId);
-        return s?.currentStep === 'csat-survey' && s.nextActionAt !== undefined ? true : undefined;
-      }, 20_000, 'waiting for CSAT');
+      await complaintReaches(kit, workflowId, 'csat-survey', 'waiting for CSAT');
 
       const page = await kit.app.inject({ method: 'GET', url: link });
       expect(page.statusCode).toBe(200);
@@ -305,7 +301,7 @@ describe('signed customer links', () => {
       expect((await kit.app.inject({ method: 'GET', url: `/surveys?w=${encodeURIComponent(workflowId)}&s=nps&t=x` })).statusCode).toBe(400);
 
       // A journey that ended without the answer: the survey is over.
-      await eventually(async () => ((await state(workflowId))?.currentStep === 'awaiting-first-response' ? true : undefined), 20_000, 'complaint open');
+      await complaintReaches(kit, workflowId, 'awaiting-first-response', 'complaint open');
       await kit.env.client.workflow.getHandle(workflowId).terminate('test finished');
       const closedPage = await kit.app.inject({ method: 'GET', url: await survey(workflowId, 'csat') });
       expect(closedPage.statusCode).toBe(410);
@@ -350,17 +346,14 @@ describe('signed customer links', () => {
       const ticketId = `L-${Date.now().toString(36)}-${++ticketCounter}`;
       const { workflowId } = await openComplaint(kit.ctx, { ticketId, customerId: customer.id });
       const earlier = await survey(workflowId, 'csat');
-      await eventually(async () => ((await state(workflowId))?.currentStep === 'awaiting-first-response' ? true : undefined), 20_000, 'complaint open');
+      await complaintReaches(kit, workflowId, 'awaiting-first-response', 'complaint open');
       await kit.env.client.workflow.getHandle(workflowId).terminate('the ticket is reopened');
 
       // The same ticket again: a new run of the same workflow id, waiting for its CSAT.
       await openComplaint(kit.ctx, { ticketId, customerId: customer.id });
-      await eventually(async () => ((await state(workflowId))?.currentStep === 'awaiting-first-response' ? true : undefined), 20_000, 'complaint reopened');
+      await complaintReaches(kit, workflowId, 'awaiting-first-response', 'complaint reopened');
       await reportComplaintProgress(kit.ctx, ticketId, { type: 'resolved', note: 'Fixed.' });
-      await eventually(async () => {
-        const s = await state(workflowId);
-        return s?.currentStep === 'csat-survey' && s.nextActionAt !== undefined ? true : undefined;
-      }, 20_000, 'waiting for CSAT');
+      await complaintReaches(kit, workflowId, 'csat-survey', 'waiting for CSAT');
 
       expect((await kit.app.inject({ method: 'GET', url: earlier })).statusCode).toBe(410);
       const refused = await kit.app.inject({ method: 'POST', url: earlier, ...formPost({ rating: '1' }) });
